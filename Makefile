@@ -1,0 +1,103 @@
+# shiftc — build, test and demo. `make` builds ./shiftc; `make test` runs every test
+# under ASan+UBSan and closes with `N passed, N failed`; `make demo` runs the bundled
+# example. Each first checks (and, as root, installs) the Debian packages it needs.
+
+CC      ?= gcc
+OPT     ?= -O2 -g
+STD      = -std=c11
+WARN     = -Wall -Wextra
+LIBS     = -lyaml -lcjson -lm -pthread
+SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+B        = build
+GEN      = $(B)/gen
+
+COMPILER_SRCS = $(filter-out compiler/main.c,$(wildcard compiler/*.c))
+GRAMMAR_OBJS  = parser.o lexer.o
+RUNTIME_SRCS  = $(wildcard runtime/*.c)
+CFLAGS_ALL    = $(STD) $(WARN) $(OPT) -MMD -MP -pthread -Icompiler -Iruntime -I$(GEN)
+# The runtime is C99 with no libc beyond stdint/stddef/string: held to that here too.
+CFLAGS_RT     = -std=c99 -pedantic $(WARN) -Werror $(OPT) -MMD -MP -Iruntime
+
+# One object set per flavour: release (./shiftc) and sanitized (tests). The
+# runtime's kernels are linked into shiftc: its integer interpreter calls them.
+REL_OBJS = $(COMPILER_SRCS:compiler/%.c=$(B)/rel/%.o) $(addprefix $(B)/rel/,$(GRAMMAR_OBJS)) \
+           $(RUNTIME_SRCS:runtime/%.c=$(B)/rel/rt/%.o)
+SAN_OBJS = $(COMPILER_SRCS:compiler/%.c=$(B)/san/%.o) $(addprefix $(B)/san/,$(GRAMMAR_OBJS)) \
+           $(RUNTIME_SRCS:runtime/%.c=$(B)/san/rt/%.o)
+
+UNIT_TESTS = $(patsubst tests/unit/%.c,$(B)/san/tests/%,$(wildcard tests/unit/*.c))
+CLI_TESTS  = $(patsubst tests/cli/%.c,$(B)/san/tests/%,$(wildcard tests/cli/*.c))
+
+.PHONY: all deps test-deps test demo clean
+all: shiftc
+
+deps:
+	@sh tools/ensure-deps.sh build
+test-deps:
+	@sh tools/ensure-deps.sh test
+
+shiftc: $(REL_OBJS) $(B)/rel/main.o
+	$(CC) $(OPT) -o $@ $^ $(LIBS)
+
+$(B)/san/shiftc: $(SAN_OBJS) $(B)/san/main.o
+	$(CC) $(OPT) $(SAN) -o $@ $^ $(LIBS)
+
+# The grammar: bison and flex write C into build/gen.
+$(GEN)/parser.c $(GEN)/parser.h: grammar/parser.y | deps
+	@mkdir -p $(GEN)
+	bison -Wall -Werror -d -o $(GEN)/parser.c $<
+$(GEN)/lexer.c: grammar/lexer.l $(GEN)/parser.h | deps
+	@mkdir -p $(GEN)
+	flex -o $@ $<
+
+$(B)/rel/%.o: compiler/%.c $(GEN)/parser.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+$(B)/rel/%.o: $(GEN)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+$(B)/rel/rt/%.o: runtime/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_RT) -c -o $@ $<
+$(B)/san/rt/%.o: runtime/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_RT) $(SAN) -c -o $@ $<
+$(B)/san/%.o: compiler/%.c $(GEN)/parser.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(SAN) -c -o $@ $<
+$(B)/san/%.o: $(GEN)/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(SAN) -c -o $@ $<
+
+# Tests: unit tests link the compiler's objects; CLI tests drive the sanitized binary.
+$(B)/san/tests/testlib.o: tests/testlib.c tests/testlib.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(SAN) -Itests -c -o $@ $<
+
+$(B)/san/tests/%: tests/unit/%.c $(SAN_OBJS) $(B)/san/tests/testlib.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(SAN) -Itests -o $@ $^ $(LIBS)
+$(B)/san/tests/%: tests/cli/%.c $(B)/san/tests/testlib.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(SAN) -Itests -o $@ $^ $(LIBS)
+$(B)/runner: tests/runner.c
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(WARN) -O1 -o $@ $<
+
+# The test run: leaks are not checked in the compiler (a one-shot process that
+# lets the OS reclaim its memory); every other sanitizer finding is fatal.
+export ASAN_OPTIONS = detect_leaks=0:abort_on_error=1
+export UBSAN_OPTIONS = print_stacktrace=1:halt_on_error=1
+export SHIFTC = $(B)/san/shiftc
+
+test: test-deps $(B)/san/shiftc $(UNIT_TESTS) $(CLI_TESTS) $(B)/runner
+	@$(B)/runner $(UNIT_TESTS) $(CLI_TESTS)
+
+demo: shiftc
+	./shiftc check examples/digits_cnn/digits_cnn.nn
+	./shiftc eval examples/digits_cnn/digits_cnn.nn --data examples/digits_cnn/test.safetensors
+
+clean:
+	rm -rf $(B) shiftc
+
+-include $(wildcard $(B)/*/*.d $(B)/*/rt/*.d)

@@ -1,0 +1,247 @@
+/* main.c — the command line (interfaces.md §1): parses arguments and runs one
+ * command. Each command is a short function over the passes declared in shiftc.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "shiftc.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char usage[] =
+    "usage: shiftc COMMAND MODEL.nn [options]\n"
+    "\n"
+    "commands:\n"
+    "  run     MODEL.nn --input X.npy [--float] [-c CONFIG.yaml] [-o Y.npy]\n"
+    "          run the model in the compiler's interpreter (--float: the float reference)\n"
+    "  eval    MODEL.nn --data TEST.safetensors [-c CONFIG.yaml]\n"
+    "          top-1 accuracy on a labelled set (tensors: the model input, 'labels')\n"
+    "  check   MODEL.nn [-c CONFIG.yaml]\n"
+    "          parse, infer shapes and print the graph after lowering\n"
+    "\n"
+    "options:\n"
+    "  --input [NAME=]X.npy   input samples (.npy or .safetensors); once per model input\n"
+    "  -o PATH                output .npy (one output) or folder (several outputs)\n"
+    "  -c CONFIG.yaml         configuration (interfaces.md §3)\n"
+    "  --data FILE            labelled test set for eval\n"
+    "  --help, --version\n";
+
+typedef struct Options {
+  const char *command;
+  const char *model;
+  const char *config;
+  const char *output;
+  const char *data;
+  const char **inputs; /* "NAME=path" or "path" */
+  int ninputs;
+  bool mode_float, mode_int;
+} Options;
+
+static Options parse_args(int argc, char **argv) {
+  Options o = {0};
+  o.inputs = xcalloc((size_t)argc, sizeof(char *));
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    bool has_value = i + 1 < argc;
+#define VALUE() (has_value ? argv[++i] : (error_cli("option '%s' needs a value", a), NULL))
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      fputs(usage, stdout);
+      exit(0);
+    } else if (strcmp(a, "--version") == 0) {
+      printf("shiftc %s\n", SHIFTC_VERSION);
+      exit(0);
+    } else if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+      o.config = VALUE();
+    } else if (strcmp(a, "-o") == 0) {
+      o.output = VALUE();
+    } else if (strcmp(a, "--input") == 0 || strcmp(a, "-i") == 0) {
+      o.inputs[o.ninputs++] = VALUE();
+    } else if (strcmp(a, "--data") == 0) {
+      o.data = VALUE();
+    } else if (strcmp(a, "--float") == 0) {
+      o.mode_float = true;
+    } else if (strcmp(a, "--int") == 0) {
+      o.mode_int = true;
+    } else if (a[0] == '-' && a[1]) {
+      error_cli("unknown option '%s' (see shiftc --help)", a);
+    } else if (!o.command) {
+      o.command = a;
+    } else if (!o.model) {
+      o.model = a;
+    } else {
+      error_cli("unexpected argument '%s' (see shiftc --help)", a);
+    }
+#undef VALUE
+  }
+  if (!o.command) {
+    fputs(usage, stderr);
+    exit(1);
+  }
+  return o;
+}
+
+static Config load_config(const Options *o) {
+  Config c;
+  config_defaults(&c);
+  if (o->config) config_load(&c, o->config);
+  return c;
+}
+
+static Graph *need_model(const Options *o) {
+  if (!o->model) error_cli("%s: no model given (shiftc %s MODEL.nn ...)", o->command, o->command);
+  return load_model(o->model);
+}
+
+/* Samples for every model input from the --input options. */
+static Samples *gather_inputs(const Graph *g, const Options *o) {
+  if (o->ninputs == 0) error_cli("%s: no input given (--input X.npy)", o->command);
+  Samples *s = xcalloc((size_t)g->ninputs, sizeof(Samples));
+  bool *seen = xcalloc((size_t)g->ninputs, sizeof(bool));
+  for (int i = 0; i < o->ninputs; i++) {
+    const char *spec = o->inputs[i], *eq = strchr(spec, '=');
+    int which = 0;
+    const char *path = spec;
+    if (eq) {
+      char *name = xstrndup(spec, (size_t)(eq - spec));
+      path = eq + 1;
+      which = -1;
+      for (int k = 0; k < g->ninputs; k++)
+        if (strcmp(g->values[g->inputs[k]].name, name) == 0) which = k;
+      if (which < 0) error_cli("--input %s: the model has no input named '%s'", spec, name);
+    } else if (g->ninputs > 1) {
+      error_cli("the model has %d inputs: give each as --input NAME=X.npy", g->ninputs);
+    }
+    if (seen[which]) error_cli("--input: input '%s' is given twice", g->values[g->inputs[which]].name);
+    seen[which] = true;
+    const Value *in = &g->values[g->inputs[which]];
+    Tensor t = npy_load(path);
+    s[which] = samples_from_tensor(&t, in, path);
+  }
+  for (int k = 0; k < g->ninputs; k++)
+    if (!seen[k]) error_cli("no data for input '%s' (--input %s=X.npy)", g->values[g->inputs[k]].name,
+                            g->values[g->inputs[k]].name);
+  for (int k = 1; k < g->ninputs; k++)
+    if (s[k].n != s[0].n)
+      error_cli("inputs hold different numbers of samples (%d and %d)", s[0].n, s[k].n);
+  free(seen);
+  return s;
+}
+
+/* The shape of N stacked results of a value: N == 1 keeps the shape; otherwise
+ * a leading batch axis of 1 becomes N, or N is put in front. */
+static Shape stacked_shape(const Shape *one, int n) {
+  Shape s = *one;
+  if (n == 1) return s;
+  if (s.rank > 0 && s.d[0] == 1) {
+    s.d[0] = n;
+    return s;
+  }
+  if (s.rank == MAX_RANK) internal_error("cannot stack rank-%d outputs", MAX_RANK);
+  memmove(s.d + 1, s.d, sizeof(int64_t) * (size_t)s.rank);
+  s.d[0] = n;
+  s.rank++;
+  return s;
+}
+
+static void write_outputs(const Graph *g, const Options *o, float **out, int n) {
+  for (int k = 0; k < g->noutputs; k++) {
+    const Value *v = &g->values[g->outputs[k]];
+    Shape s = stacked_shape(&v->shape, n);
+    if (!o->output) {
+      int64_t per = shape_numel(&v->shape);
+      for (int i = 0; i < n; i++) {
+        printf("%s[%d]:", v->name, i);
+        for (int64_t j = 0; j < per; j++) printf(" %.6g", out[k][i * per + j]);
+        putchar('\n');
+      }
+      continue;
+    }
+    const char *path = o->output;
+    if (g->noutputs > 1) {
+      if (mkdir(o->output, 0777) != 0 && errno != EEXIST)
+        error_cli("cannot create folder '%s': %s", o->output, strerror(errno));
+      path = xformat("%s/%s.npy", o->output, v->name);
+    }
+    if (!npy_save_f32(path, &s, out[k])) error_cli("cannot write '%s': %s", path, strerror(errno));
+  }
+}
+
+static int cmd_run(const Options *o) {
+  Graph *g = need_model(o);
+  if (o->config) load_config(o);
+  if (o->mode_int) error_cli("run --int: the integer interpreter is not part of this build yet");
+  Samples *s = gather_inputs(g, o);
+  int n = s[0].n;
+  float **out = xcalloc((size_t)g->noutputs, sizeof(float *));
+  for (int k = 0; k < g->noutputs; k++)
+    out[k] = xmalloc(sizeof(float) * (size_t)(shape_numel(&g->values[g->outputs[k]].shape) * n));
+  FloatRun *r = float_run_new(g);
+  const float **in = xcalloc((size_t)g->ninputs, sizeof(float *));
+  for (int i = 0; i < n; i++) {
+    for (int k = 0; k < g->ninputs; k++) in[k] = s[k].data + (size_t)i * (size_t)s[k].per_sample;
+    float_run(r, in);
+    for (int k = 0; k < g->noutputs; k++) {
+      int64_t per = shape_numel(&g->values[g->outputs[k]].shape);
+      memcpy(out[k] + (size_t)i * (size_t)per, r->buf[g->outputs[k]], sizeof(float) * (size_t)per);
+    }
+  }
+  write_outputs(g, o, out, n);
+  float_run_free(r);
+  return 0;
+}
+
+static int argmax(const float *x, int64_t n) {
+  int best = 0;
+  for (int64_t i = 1; i < n; i++)
+    if (x[i] > x[best]) best = (int)i;
+  return best;
+}
+
+static int cmd_eval(const Options *o) {
+  Graph *g = need_model(o);
+  if (o->config) load_config(o);
+  if (!o->data) error_cli("eval: no test set given (--data TEST.safetensors)");
+  if (g->ninputs != 1 || g->noutputs != 1)
+    error_cli("eval: the model must have one input and one output (it has %d and %d)", g->ninputs,
+              g->noutputs);
+  TensorFile *tf = tensorfile_load(o->data);
+  const Value *in = &g->values[g->inputs[0]];
+  const Tensor *x = tensorfile_find(tf, in->name);
+  if (!x) error_file(o->data, "no tensor named '%s' (the model's input)", in->name);
+  const Tensor *labels = tensorfile_find(tf, "labels");
+  if (!labels) error_file(o->data, "no tensor named 'labels'");
+  if (!labels->i || labels->shape.rank != 1)
+    error_file(o->data, "tensor 'labels' must be a 1-D integer tensor");
+  Samples s = samples_from_tensor(x, in, o->data);
+  if (labels->shape.d[0] != s.n)
+    error_file(o->data, "'labels' holds %lld labels for %d samples", (long long)labels->shape.d[0], s.n);
+  const Value *out = &g->values[g->outputs[0]];
+  int64_t classes = shape_numel(&out->shape);
+  FloatRun *r = float_run_new(g);
+  int correct = 0;
+  for (int i = 0; i < s.n; i++) {
+    const float *xi = s.data + (size_t)i * (size_t)s.per_sample;
+    float_run(r, &xi);
+    if (argmax(r->buf[out->id], classes) == labels->i[i]) correct++;
+  }
+  printf("%s: %d samples from %s\n", g->name, s.n, o->data);
+  printf("float top-1: %.2f%% (%d/%d)\n", 100.0 * correct / s.n, correct, s.n);
+  float_run_free(r);
+  return 0;
+}
+
+static int cmd_check(const Options *o) {
+  Graph *g = need_model(o);
+  if (o->config) load_config(o);
+  graph_dump(g, stdout);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  Options o = parse_args(argc, argv);
+  if (strcmp(o.command, "run") == 0) return cmd_run(&o);
+  if (strcmp(o.command, "eval") == 0) return cmd_eval(&o);
+  if (strcmp(o.command, "check") == 0) return cmd_check(&o);
+  error_cli("unknown command '%s' (commands: run, eval, check; see shiftc --help)", o.command);
+}

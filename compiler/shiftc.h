@@ -1,0 +1,523 @@
+/* shiftc.h — the one header of the compiler, sectioned by the file that owns each
+ * part (as in chibicc). Read a section to know what its .c file offers.
+ *
+ * Conventions
+ *   - User errors (bad model, config, data) go through error_at()/error_file():
+ *     they print `file:line:col: error: ...`, the source line and a caret, remove
+ *     any temporary output, and exit with status 1.
+ *   - Internal errors (a bug in shiftc) go through internal_error(): exit 2.
+ *   - Memory is taken with xmalloc() and friends and, in a one-shot compiler, mostly
+ *     never freed; the sanitizer builds run with leak detection off for that reason.
+ */
+#ifndef SHIFTC_H
+#define SHIFTC_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "shiftc_rt.h" /* runtime/: the integer math and kernels, shared with generated code */
+
+#define SHIFTC_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------ util.c */
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xformat(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Whole file into a NUL-terminated buffer; NULL (errno set) when unreadable. */
+char *read_whole_file(const char *path, size_t *len);
+/* `path` taken relative to the folder holding `base_file` (absolute paths pass through). */
+char *path_relative_to(const char *base_file, const char *path);
+/* Final component without its extension, made a C identifier ("3x-net.nn" -> "_3x_net"). */
+char *path_stem_identifier(const char *path);
+bool ends_with(const char *s, const char *suffix);
+/* Writes to `path.tmp.<pid>` then renames, so a reader never sees half a file.
+ * Returns false (errno set) on failure and removes the temporary. */
+bool write_file_atomic(const char *path, const void *data, size_t len);
+
+/* Growable string buffer, used by every writer of text. */
+typedef struct StrBuf {
+  char *data;
+  size_t len, cap;
+} StrBuf;
+void sb_putc(StrBuf *sb, char c);
+void sb_puts(StrBuf *sb, const char *s);
+void sb_printf(StrBuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_free(StrBuf *sb);
+
+/* ------------------------------------------------------------------ diag.c */
+
+typedef struct SrcLoc {
+  const char *file; /* NULL: no location known */
+  int line;         /* 1-based; 0: the file as a whole */
+  int col;          /* 1-based */
+} SrcLoc;
+
+static inline SrcLoc loc_make(const char *file, int line, int col) {
+  SrcLoc l = {file, line, col};
+  return l;
+}
+static inline SrcLoc loc_file(const char *file) { return loc_make(file, 0, 0); }
+
+/* Remember a text file's contents so that diagnostics can quote its lines. */
+void diag_add_source(const char *file, const char *text);
+/* `file:line:col: error: msg`, the line, a caret; then exit(1). */
+_Noreturn void error_at(SrcLoc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* `file: error: msg` for whole-file problems (binary files, missing files); exit(1). */
+_Noreturn void error_file(const char *file, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* `shiftc: error: msg` for command-line mistakes; exit(1). */
+_Noreturn void error_cli(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* `file:line:col: note: msg` with the line and caret; returns. */
+void note_at(SrcLoc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void warning_at(SrcLoc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A bug in shiftc: `shiftc: internal error: msg`; exit(2). */
+_Noreturn void internal_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Temporary files to remove if we die before renaming them. */
+void diag_track_temp(const char *path);
+void diag_untrack_temp(const char *path);
+
+/* ---------------------------------------------------------------- tensor.c */
+
+typedef enum DType {
+  DT_F32,
+  DT_F16,
+  DT_BF16,
+  DT_I8,
+  DT_U8,
+  DT_I16,
+  DT_I32,
+  DT_I64,
+  DT_BOOL,
+} DType;
+
+#define MAX_RANK 8
+
+typedef struct Shape {
+  int rank;
+  int64_t d[MAX_RANK];
+} Shape;
+
+const char *dtype_name(DType t);        /* "f32", "i8", ... as in the .nn language */
+size_t dtype_size(DType t);             /* bytes per element */
+bool dtype_is_int(DType t);
+int64_t shape_numel(const Shape *s);
+bool shape_eq(const Shape *a, const Shape *b);
+Shape shape_make(int rank, const int64_t *d);
+/* "[8,1,3,3]" into buf (at least 160 bytes); returns buf. */
+char *shape_str(const Shape *s, char *buf);
+#define SHAPE_STR_MAX 200
+/* IEEE half / bfloat16 to float. */
+float f16_to_f32(uint16_t h);
+float bf16_to_f32(uint16_t h);
+
+/* A tensor held in memory: always as float32 (`f`), and for integer dtypes also as
+ * int64 (`i`), so that ids and labels survive exactly. */
+typedef struct Tensor {
+  char *name;
+  DType dtype; /* the dtype it was stored with */
+  Shape shape;
+  float *f;
+  int64_t *i; /* NULL unless dtype_is_int(dtype) */
+} Tensor;
+
+/* -------------------------------------------------------------- weights.c */
+
+/* A set of named tensors from a .safetensors file or a folder of .npy files. */
+typedef struct TensorFile {
+  char *path;
+  int n;
+  Tensor *t;
+} TensorFile;
+
+/* Loads every tensor. `path` is a .safetensors file or a folder of NAME.npy files
+ * (the tensor's name is the file name without .npy). Every problem is a user error
+ * naming the file and the tensor: unknown dtype, shape/byte-length mismatch, data
+ * offsets outside the file (truncation), bad header. */
+TensorFile *tensorfile_load(const char *path);
+const Tensor *tensorfile_find(const TensorFile *tf, const char *name);
+/* One .npy file (f4, f8, f2, i1, u1, i2, i4, i8, b1; little-endian; C order). */
+Tensor npy_load(const char *path);
+/* Writes float32 or int8/int32 .npy atomically; false on I/O failure. */
+bool npy_save_f32(const char *path, const Shape *shape, const float *data);
+bool npy_save_i8(const char *path, const Shape *shape, const int8_t *data);
+bool npy_save_i32(const char *path, const Shape *shape, const int32_t *data);
+
+/* --------------------------------------------------------------- config.c */
+
+typedef enum { REQ_SHIFT, REQ_DYADIC } RequantMode;
+typedef enum { CAL_MAX, CAL_PERCENTILE, CAL_MSE, CAL_ENTROPY } CalibMethod;
+typedef enum { GRAN_PER_CHANNEL, GRAN_PER_TENSOR } Granularity;
+typedef enum { IGELU_I_GELU } GeluImpl;
+typedef enum { ISOFTMAX_I_EXP } SoftmaxImpl;
+typedef enum { ILAYERNORM_I_SQRT, ILAYERNORM_L1 } LayerNormImpl;
+
+/* Per-layer overrides (`layers:`): a value < 0 means "not set here". */
+typedef struct LayerOverride {
+  char *pattern; /* op name or glob (fnmatch) */
+  SrcLoc loc;
+  int weight_bits;
+  int granularity; /* Granularity or -1 */
+  int act_bits;
+  int bias_bits;
+} LayerOverride;
+
+typedef struct Config {
+  char *path; /* the YAML file, or NULL for defaults */
+  char *target;
+  SrcLoc target_loc;
+  int weight_bits;          /* 2..8 */
+  Granularity granularity;
+  int act_bits;             /* 8 (16 allowed for internal accumulators only) */
+  RequantMode requantize;
+  int bias_bits;            /* 16 or 32 */
+  CalibMethod calib_method;
+  double percentile;        /* (0, 100] */
+  char *calib_data;         /* resolved relative to the YAML file; NULL if absent */
+  SrcLoc calib_data_loc;
+  int calib_samples;        /* > 0 */
+  GeluImpl gelu;
+  SoftmaxImpl softmax;
+  LayerNormImpl layernorm;
+  LayerOverride *layers;
+  int nlayers;
+  int golden;               /* >= 0 */
+} Config;
+
+void config_defaults(Config *c);
+/* Parses and validates with libyaml; every unknown key, wrong type or out-of-range
+ * value is a user error at the YAML line and column. */
+void config_load(Config *c, const char *path);
+const char *calib_method_name(CalibMethod m);
+const char *requant_mode_name(RequantMode m);
+
+/* ------------------------------------------------------------------- ir.c */
+
+/* The op table (ops.def) declares every operator once; OpKind is its index. */
+typedef enum OpKind {
+#define OP(ENUM, ...) OP_##ENUM,
+#include "ops.def"
+#undef OP
+  OP__COUNT
+} OpKind;
+
+typedef enum AttrType {
+  ATTR_NONE,
+  ATTR_INT,    /* one integer */
+  ATTR_FLOAT,  /* one real */
+  ATTR_INTS,   /* list of integers (a single integer is accepted as a list of one) */
+  ATTR_ENUM,   /* an identifier from a fixed set (norm=l1) */
+} AttrType;
+
+#define MAX_ATTR_INTS 8
+typedef struct AttrValue {
+  bool set;
+  AttrType type;
+  int64_t i;
+  double f;
+  int nints;
+  int64_t ints[MAX_ATTR_INTS];
+  int e; /* index into the enum's choice list */
+  SrcLoc loc;
+} AttrValue;
+
+#define MAX_OP_INPUTS 12
+#define MAX_OP_ATTRS 8
+
+typedef struct AttrDef {
+  const char *name;
+  AttrType type;
+  const char *deflt;   /* default as source text ("1", "1e-5", "[1,1]", "l2"); NULL: required */
+  const char *choices; /* ATTR_ENUM: "l2|l1" */
+} AttrDef;
+
+struct Graph;
+struct Node;
+
+/* Shape rule: sets the output value's shape/dtype from the inputs, or reports a
+ * user error at the node's location. */
+typedef void (*ShapeFn)(struct Graph *g, struct Node *n);
+/* Float evaluation: buf[value id] is each value's float32 data (row major). */
+typedef void (*EvalFloatFn)(const struct Graph *g, const struct Node *n, float *const *buf);
+
+typedef struct OpDef {
+  const char *name;
+  /* Input slot names in order; "name?" optional, "name..." variadic (at least one). */
+  const char *inputs[MAX_OP_INPUTS];
+  AttrDef attrs[MAX_OP_ATTRS];
+  ShapeFn shape;
+  EvalFloatFn eval_float;
+  const char *doc;
+} OpDef;
+
+extern const OpDef op_table[OP__COUNT];
+/* OP__COUNT if there is no such op. */
+OpKind op_lookup(const char *name);
+/* Index of the attribute in the op's table entry, or -1. */
+int op_attr_index(OpKind op, const char *name);
+
+/* Quantization annotation from `@quant(scale=..., bits=...)`. */
+typedef struct QuantAnnot {
+  bool set;
+  double scale;
+  int bits;
+  SrcLoc loc;
+} QuantAnnot;
+
+typedef struct Value {
+  int id;
+  char *name;      /* unique within the graph */
+  Shape shape;
+  DType dtype;     /* f32 for activations, i32 for token ids */
+  SrcLoc loc;      /* where it was defined (or first used, for a weight) */
+  int producer;    /* node index, or -1 for inputs and constants */
+  bool is_input;
+  bool is_const;
+  float *data;     /* constants: float32 data */
+  int64_t *idata;  /* constants of integer dtype */
+  QuantAnnot quant;  /* @quant from the source */
+  struct QParam *q;  /* set by quantize.c for every value the integer program touches */
+} Value;
+
+typedef struct Node {
+  OpKind op;
+  char *name;      /* the statement's name, unique; used in reports and generated code */
+  SrcLoc loc;
+  int ninputs;
+  int inputs[MAX_OP_INPUTS]; /* value ids; -1 for an absent optional input */
+  int output;                /* value id */
+  AttrValue attrs[MAX_OP_ATTRS]; /* parallel to op_table[op].attrs, defaults filled in */
+} Node;
+
+typedef struct Graph {
+  char *name;
+  char *source;    /* the model file */
+  Value *values;
+  int nvalues, cap_values;
+  Node *nodes;
+  int nnodes, cap_nodes;
+  int *inputs, ninputs;
+  int *outputs, noutputs;
+  TensorFile *weights;
+} Graph;
+
+Graph *graph_new(const char *name, const char *source);
+int graph_add_value(Graph *g, const char *name, SrcLoc loc);
+int graph_add_const(Graph *g, const char *name, const Tensor *t, SrcLoc loc);
+/* Adds a node (attributes not given keep their defaults) and its output value. */
+int graph_add_node(Graph *g, OpKind op, const char *name, SrcLoc loc, const int *inputs,
+                   int ninputs, const char *out_name);
+/* The same, producing the existing value `out` (used when a pass replaces the
+ * producer of a value that others already consume). */
+int graph_add_node_into(Graph *g, OpKind op, const char *name, SrcLoc loc, const int *inputs,
+                        int ninputs, int out);
+int graph_find_value(const Graph *g, const char *name);
+/* Sets attribute `name` of node `n` from text (used by lowering passes). */
+void node_set_attr_int(Node *n, const char *name, int64_t v);
+void node_set_attr_ints(Node *n, const char *name, int nints, const int64_t *v);
+void node_set_attr_float(Node *n, const char *name, double v);
+/* The attribute value by name (internal error when the op has no such attribute). */
+const AttrValue *node_attr(const Node *n, const char *name);
+int64_t node_attr_int(const Node *n, const char *name);
+double node_attr_float(const Node *n, const char *name);
+/* Fills unset attributes from their defaults. */
+void node_fill_defaults(Node *n);
+/* Topological order check; reports a cycle at a node of it. */
+void graph_check_acyclic(const Graph *g);
+void graph_dump(const Graph *g, FILE *out);
+
+/* ---------------------------------------------------------------- parse.c */
+
+/* Parses a .nn file (grammar/), expands blocks, resolves names (values, then
+ * weights), loads the weights file and builds the graph. Errors exit(1). */
+Graph *parse_model_file(const char *path);
+
+/* ---------------------------------------------------------------- shape.c */
+
+/* Runs every op's shape rule in order. */
+void infer_shapes(Graph *g);
+/* Helpers for shape rules (report at the node on failure). */
+bool broadcast_shapes(const Shape *a, const Shape *b, Shape *out);
+int normalize_axis(int64_t axis, int rank); /* -1 if out of range */
+
+/* ----------------------------------------------------------------- model.c */
+
+/* The front end as one call: parse, infer shapes, lower composites. */
+Graph *load_model(const char *path);
+
+/* ---------------------------------------------------------------- lower.c */
+
+/* Rewrites composite ops (attention) into primitive ones. */
+void lower_composites(Graph *g);
+
+/* ---------------------------------------------------------- interp_float.c */
+
+/* Per-value float32 buffers for one sample. */
+typedef struct FloatRun {
+  const Graph *g;
+  float **buf;
+} FloatRun;
+
+FloatRun *float_run_new(const Graph *g);
+void float_run_free(FloatRun *r);
+/* Copies one sample per graph input (inputs[i] for g->inputs[i]) and evaluates. */
+void float_run(FloatRun *r, const float *const *inputs);
+
+/* ------------------------------------------------------------- ops_float.c */
+
+/* The float definitions of the ops, referenced by ops.def. */
+#define OP(ENUM, name, ins, attrs, shapefn, evalfn, doc) \
+  void shapefn(struct Graph *g, struct Node *n);         \
+  void evalfn(const struct Graph *g, const struct Node *n, float *const *buf);
+#include "ops.def"
+#undef OP
+
+/* ------------------------------------------------------------- dataset.c */
+
+/* N samples for one model input, from .npy or .safetensors, as described in
+ * interfaces.md §1: the model's shape, or that shape with the batch axis = N. */
+typedef struct Samples {
+  int n;
+  int64_t per_sample; /* elements in one sample */
+  float *data;        /* n * per_sample */
+  int64_t *labels;    /* optional */
+} Samples;
+
+/* `what` names the tensor for messages; shapes checked against the input value. */
+Samples samples_from_tensor(const Tensor *t, const Value *input, const char *file);
+
+/* ------------------------------------------------------------- calibrate.c */
+
+#define CALIB_BINS 2048
+
+/* What calibration saw of one activation: |x| max and a histogram of |x| over
+ * [0, max] in CALIB_BINS bins, and the threshold (amax) each method picks. */
+typedef struct CalibStats {
+  double absmax;
+  double bin_width; /* absmax / CALIB_BINS */
+  double hist[CALIB_BINS];
+  int64_t count;
+  double amax[4]; /* indexed by CalibMethod */
+} CalibStats;
+
+/* Runs the float graph over n samples of its (single) input and returns one
+ * CalibStats per value (NULL for constants and values never needing a range).
+ * Shows progress on stderr when it is a terminal. */
+CalibStats **calibrate(const Graph *g, const Samples *samples, int n, const Config *cfg);
+/* The thresholds of every method from a filled histogram. */
+void calib_thresholds(CalibStats *st, double percentile);
+
+/* -------------------------------------------------------------- quantize.c */
+
+/* A value's quantization: real = code * scale, codes in [-(2^(bits-1)-1), 2^(bits-1)-1]. */
+typedef struct QParam {
+  int bits;
+  double scale;
+  int exp;         /* shift mode: scale == 2^exp exactly */
+  double amax;     /* the calibrated threshold it came from */
+  bool from_annot; /* @quant gave it */
+} QParam;
+
+typedef enum ILayerKind {
+  IL_CONV2D,
+  IL_LINEAR,
+  IL_MAXPOOL2D,
+  IL_AVGPOOL2D,
+  IL_ADD,
+  IL_SUB,
+  IL_MUL,
+  IL_LUT,
+  IL_TRANSPOSE,
+  IL_CONCAT,
+  IL_MATMUL,
+} ILayerKind;
+
+/* What legalization did to a layer, for the report. */
+typedef struct LegalNote {
+  char *text;
+} LegalNote;
+
+/* One layer of the integer program: one call of a runtime kernel. Its params
+ * struct points into the arrays owned here. */
+typedef struct ILayer {
+  ILayerKind kind;
+  char *name;          /* C identifier: "c1", "layer3" ... unique */
+  int node;            /* the float node it implements (for location and report) */
+  char *fused;         /* what was folded in: "batchnorm bn1, relu r1", or NULL */
+  int in[MAX_OP_INPUTS], nin;
+  int out;             /* value ids */
+  union {
+    sc_conv2d_params conv;
+    sc_linear_params lin;
+    sc_pool2d_params pool;
+    sc_eltwise_params elt;
+    sc_transpose_params tr;
+    sc_concat_params cat;
+    sc_matmul_params mm;
+  } p;
+  int8_t lut[256];
+  int32_t lut_n;
+  /* Arrays the params point into. */
+  int8_t *weight;
+  int64_t weight_count;
+  int weight_bits;
+  int32_t *bias;
+  int nch;             /* output channels (per-channel arrays' length) */
+  int32_t *mult;       /* dyadic only */
+  int8_t *shift;
+  int32_t *cat_inner;
+  sc_requant *cat_rq;
+  double *w_scale;     /* per channel (report) */
+  int64_t macs;
+  LegalNote *notes;
+  int nnotes;
+} ILayer;
+
+typedef struct IntProgram {
+  Graph *g;            /* the graph the program was made from (BN folded) */
+  const Config *cfg;
+  ILayer *layers;
+  int nlayers;
+  int *storage;        /* per value: the value whose buffer it uses (flatten/reshape alias) */
+  /* Memory plan (plan_memory.c): arena offsets of intermediate values. */
+  int64_t *offset;     /* per value, -1 when not in the arena (inputs, outputs, constants) */
+  int64_t arena_bytes, sum_bytes, lower_bound;
+} IntProgram;
+
+/* Folds batchnorm into the preceding conv2d/linear (float weights and bias). */
+void fold_batchnorm(Graph *g);
+/* Builds the integer program: value scales from calibration (or @quant), weight
+ * codes, biases, requantization; fuses ReLU/ReLU6 into the producing layer. */
+IntProgram *quantize(Graph *g, CalibStats **stats, const Config *cfg);
+void ilayer_add_note(ILayer *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ------------------------------------------------------------- legalize.c */
+
+/* Checks every shift range and proves from bit widths that no int32 accumulator
+ * (rounding term included) can overflow, splitting reductions where it could. */
+void legalize(IntProgram *p);
+
+/* ---------------------------------------------------------- plan_memory.c */
+
+void plan_memory(IntProgram *p);
+
+/* ------------------------------------------------------------- interp_int.c */
+
+/* Runs the integer program on int8 input codes (one per graph input), writing
+ * every value's codes into bufs[value id] (allocated by int_run_new). */
+typedef struct IntRun {
+  const IntProgram *p;
+  int8_t **buf;
+} IntRun;
+IntRun *int_run_new(const IntProgram *p);
+void int_run_free(IntRun *r);
+void int_run(IntRun *r, const int8_t *const *inputs);
+/* Quantizes one float input sample to codes with the value's scale. */
+void quantize_values(const QParam *q, const float *x, int8_t *out, int64_t n);
+
+#endif

@@ -1,0 +1,211 @@
+/* shiftc_rt.h — the integer math every kernel, every target and the compiler's own
+ * integer interpreter use: one home, so that all of them agree to the bit
+ * (algorithms.md §1 and §3). C99, no libc beyond <stdint.h>, all static inline.
+ *
+ * Conventions: division and right shifts round toward minus infinity (floor);
+ * "round" means half up; quantized codes of b bits lie in [-(2^(b-1)-1), 2^(b-1)-1]
+ * (the most negative code is never produced, so negation cannot overflow). */
+#ifndef SHIFTC_RT_H
+#define SHIFTC_RT_H
+
+#include <stdint.h>
+
+/* Arithmetic right shift (floor) by 0..31, without relying on the implementation-
+ * defined behaviour of >> on negative numbers; compilers emit one `sar`/`asr`. */
+static inline int32_t sc_sra32(int32_t x, int n) {
+  return x >= 0 ? (int32_t)((uint32_t)x >> n) : (int32_t)~(~(uint32_t)x >> n);
+}
+
+static inline int64_t sc_sra64(int64_t x, int n) {
+  return x >= 0 ? (int64_t)((uint64_t)x >> n) : (int64_t)~(~(uint64_t)x >> n);
+}
+
+/* floor(a / b) for b > 0 (C's `/` truncates toward zero). */
+static inline int32_t sc_floor_div32(int32_t a, int32_t b) {
+  int32_t q = a / b;
+  return (a % b != 0 && a < 0) ? q - 1 : q;
+}
+
+static inline int64_t sc_floor_div64(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && a < 0) ? q - 1 : q;
+}
+
+static inline int32_t sc_sat32(int64_t x) {
+  return x > INT32_MAX ? INT32_MAX : x < INT32_MIN ? INT32_MIN : (int32_t)x;
+}
+
+/* Clamp to the symmetric range of a `bits`-bit code: [-(2^(bits-1)-1), 2^(bits-1)-1]. */
+static inline int32_t sc_sat_bits(int32_t x, int bits) {
+  int32_t hi = (int32_t)((1u << (bits - 1)) - 1u);
+  return x > hi ? hi : x < -hi ? -hi : x;
+}
+
+static inline int8_t sc_sat_s8(int32_t x) { return (int8_t)(x > 127 ? 127 : x < -127 ? -127 : x); }
+
+/* Rounding right shift, half up: (x + 2^(n-1)) >> n for n in 1..31; n == 0 is x.
+ * The sum is formed in 32 bits as AVX2's add+srai does; legalization proves it
+ * cannot wrap (|x| + 2^(n-1) < 2^31), and so NEON's wider vrshr agrees. */
+static inline int32_t sc_rshift_round(int32_t x, int n) {
+  if (n == 0) return x;
+  return sc_sra32((int32_t)((uint32_t)x + (1u << (n - 1))), n);
+}
+
+/* Left shift by 0..31 with saturation to int32 (a negative requantization shift). */
+static inline int32_t sc_lshift_sat(int32_t x, int n) {
+  return sc_sat32((int64_t)x * ((int64_t)1 << n));
+}
+
+/* Shift by n: right (rounding) for n >= 0, left (saturating) for n < 0. */
+static inline int32_t sc_shift_round(int32_t x, int n) {
+  return n >= 0 ? sc_rshift_round(x, n) : sc_lshift_sat(x, -n);
+}
+
+/* Rounding doubling high multiply, exactly NEON's vqrdmulhq_s32:
+ * sat32((2*a*b + 2^31) >> 32). Saturates only for a == b == INT32_MIN. */
+static inline int32_t sc_rdmulh(int32_t a, int32_t b) {
+  if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+  int64_t p = (int64_t)a * (int64_t)b; /* |p| <= 2^62: 2p + 2^31 fits int64 */
+  return (int32_t)sc_sra64(2 * p + ((int64_t)1 << 31), 32);
+}
+
+/* Requantization of an int32 accumulator to a `bits`-bit code (algorithms.md §3). */
+static inline int32_t sc_requant_shift(int32_t acc, int n, int bits) {
+  return sc_sat_bits(sc_shift_round(acc, n), bits);
+}
+
+static inline int32_t sc_requant_dyadic(int32_t acc, int32_t m0, int n, int bits) {
+  return sc_sat_bits(sc_shift_round(sc_rdmulh(acc, m0), n), bits);
+}
+
+static inline int8_t sc_requant_shift_s8(int32_t acc, int n) {
+  return (int8_t)sc_requant_shift(acc, n, 8);
+}
+
+static inline int8_t sc_requant_dyadic_s8(int32_t acc, int32_t m0, int n) {
+  return (int8_t)sc_requant_dyadic(acc, m0, n, 8);
+}
+
+/* ------------------------------------------------------------------ kernels
+ * Scalar reference kernels, one per file (sc_<op>_s8.c). The compiler's integer
+ * interpreter calls these same functions, so `shiftc run --int` and the generated
+ * scalar code agree by construction; SIMD targets are tested against them.
+ * All tensors are int8 codes, row major (NCHW for images). */
+
+/* Requantization of int32 accumulators to output codes, per output channel.
+ * acc -> y = clamp(shift_round(mult ? rdmulh(acc, mult[c]) : acc, shift[c]), lo, hi).
+ * A reduction longer than k_chunk terms is split: each partial sum over k_chunk
+ * terms is rounded right by pre_shift before the partials are added (legalization
+ * sets this only where int32 could overflow; otherwise k_chunk = 0, no split). */
+typedef struct sc_requant {
+  const int32_t *mult;  /* dyadic M0 per channel in [2^30, 2^31), or NULL in shift mode */
+  const int8_t *shift;  /* per channel: right shift, negative = left shift */
+  int per_channel;      /* 0: mult[0]/shift[0] serve every channel */
+  int32_t lo, hi;       /* output clamp: [-127, 127], or [0, 127] with a fused ReLU */
+  int32_t k_chunk;      /* 0: no split */
+  int pre_shift;
+} sc_requant;
+
+static inline int32_t sc_requant_apply(const sc_requant *rq, int c, int32_t acc) {
+  int i = rq->per_channel ? c : 0;
+  int32_t v = rq->mult ? sc_rdmulh(acc, rq->mult[i]) : acc;
+  v = sc_shift_round(v, rq->shift[i]);
+  return v < rq->lo ? rq->lo : v > rq->hi ? rq->hi : v;
+}
+
+/* 2-D convolution, NCHW, batch n. weight [out_c][in_c/groups][k_h][k_w]. */
+typedef struct sc_conv2d_params {
+  int n, in_c, in_h, in_w, out_c, out_h, out_w;
+  int k_h, k_w, stride_h, stride_w, pad_t, pad_l, dil_h, dil_w, groups;
+  const int8_t *weight;
+  const int32_t *bias; /* [out_c], or NULL */
+  sc_requant rq;
+} sc_conv2d_params;
+void sc_conv2d_s8(const sc_conv2d_params *p, const int8_t *x, int8_t *y);
+
+/* Fully connected over the last axis: y[r][o] = sum_i x[r][i] * weight[o][i] + bias[o]. */
+typedef struct sc_linear_params {
+  int rows, in, out;
+  const int8_t *weight; /* [out][in] */
+  const int32_t *bias;  /* [out], or NULL */
+  sc_requant rq;
+} sc_linear_params;
+void sc_linear_s8(const sc_linear_params *p, const int8_t *x, int8_t *y);
+
+/* Max / average pooling over planes (n*c planes of in_h x in_w). Average pooling
+ * sums the window (padding counts as zeros) and requantizes with rq, which carries
+ * the 1/(k_h*k_w) factor; max pooling ignores rq (same scale in and out). */
+typedef struct sc_pool2d_params {
+  int planes, in_h, in_w, out_h, out_w;
+  int k_h, k_w, stride_h, stride_w, pad_t, pad_l;
+  sc_requant rq;
+} sc_pool2d_params;
+void sc_maxpool2d_s8(const sc_pool2d_params *p, const int8_t *x, int8_t *y);
+void sc_avgpool2d_s8(const sc_pool2d_params *p, const int8_t *x, int8_t *y);
+
+/* Elementwise a (op) b with NumPy broadcasting (shapes padded to SC_MAX_RANK on
+ * the left; a stride of 0 repeats). Each operand is first brought to a common
+ * scale: t = shift_round(mult ? rdmulh(x << in_lshift, mult) : x << in_lshift, shift);
+ * add/sub then requantize t_a +/- t_b with out; mul requantizes x_a * x_b with out. */
+#define SC_MAX_RANK 6
+typedef struct sc_operand_scale {
+  int32_t mult; /* 0: none */
+  int lshift;   /* applied first, >= 0 */
+  int shift;    /* rounding right shift after, >= 0 */
+} sc_operand_scale;
+typedef struct sc_eltwise_params {
+  int rank;
+  int32_t dims[SC_MAX_RANK];      /* output shape */
+  int32_t a_strides[SC_MAX_RANK]; /* element strides, 0 where broadcast */
+  int32_t b_strides[SC_MAX_RANK];
+  sc_operand_scale a, b;
+  sc_requant out;
+} sc_eltwise_params;
+void sc_add_s8(const sc_eltwise_params *p, const int8_t *a, const int8_t *b, int8_t *y);
+void sc_sub_s8(const sc_eltwise_params *p, const int8_t *a, const int8_t *b, int8_t *y);
+void sc_mul_s8(const sc_eltwise_params *p, const int8_t *a, const int8_t *b, int8_t *y);
+
+/* Any function of one int8 code: y[i] = table[x[i] + 128], built at compile time. */
+void sc_lut_s8(int32_t n, const int8_t table[256], const int8_t *x, int8_t *y);
+
+/* Data movement (no arithmetic; scales are equal in and out). */
+typedef struct sc_transpose_params {
+  int rank;
+  int32_t in_dims[SC_MAX_RANK];
+  int32_t perm[SC_MAX_RANK];
+} sc_transpose_params;
+void sc_transpose_s8(const sc_transpose_params *p, const int8_t *x, int8_t *y);
+
+/* Concatenation of `count` inputs along an axis: each input is `outer` blocks of
+ * inner[i] bytes (inner = product of dims from the axis on); the output
+ * interleaves them block by block. Inputs are rescaled to the output's scale first
+ * by the compiler where their scales differ (sc_requant per input). */
+typedef struct sc_concat_params {
+  int count;
+  int32_t outer;
+  const int32_t *inner;
+  const sc_requant *rq; /* per input, or NULL when every scale equals the output's */
+} sc_concat_params;
+void sc_concat_s8(const sc_concat_params *p, const int8_t *const *x, int8_t *y);
+
+/* Batched matmul of two activations: a [batch][m][k] x b [batch][k][n] -> [batch][m][n],
+ * per-tensor requantization (batch broadcasting resolved by strides: 0 repeats). */
+typedef struct sc_matmul_params {
+  int batch, m, k, n;
+  int32_t a_batch_stride, b_batch_stride;
+  sc_requant rq;
+} sc_matmul_params;
+void sc_matmul_s8(const sc_matmul_params *p, const int8_t *a, const int8_t *b, int8_t *y);
+
+/* Float <-> code at the model's edges: q = clamp(floor(x * inv_scale + 0.5)), without
+ * libm; every target and the interpreter use this one definition. */
+static inline int8_t sc_quantize_f32(float x, float inv_scale) {
+  float t = x * inv_scale + 0.5f;
+  if (!(t > -127.0f)) return -127; /* NaN included */
+  if (t >= 127.0f) return 127;
+  int32_t i = (int32_t)t; /* truncates toward zero */
+  if ((float)i > t) i -= 1; /* floor for negatives */
+  return (int8_t)i;
+}
+
+#endif

@@ -1,0 +1,26 @@
+#!/bin/sh
+# ensure-deps.sh — checks that the packages shiftc builds and tests with are present.
+# As root it installs what is missing (apt-get, --no-install-recommends); otherwise it
+# names the packages to install and fails. Usage: tools/ensure-deps.sh [build|test]
+set -e
+need_build="flex:flex bison:bison gcc:gcc make:make"
+need_build_hdr="/usr/include/yaml.h:libyaml-dev /usr/include/cjson/cJSON.h:libcjson-dev"
+need_test="clang:clang"
+missing=""
+check_cmds() { for pair in $1; do cmd=${pair%%:*}; pkg=${pair#*:}; command -v "$cmd" >/dev/null 2>&1 || missing="$missing $pkg"; done; }
+check_files() { for pair in $1; do f=${pair%%:*}; pkg=${pair#*:}; [ -e "$f" ] || missing="$missing $pkg"; done; }
+check_cmds "$need_build"
+check_files "$need_build_hdr"
+if [ "${1:-build}" = test ]; then check_cmds "$need_test"; fi
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "ensure-deps: installing$missing" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  # shellcheck disable=SC2086
+  apt-get install -y -q --no-install-recommends $missing >/dev/null
+else
+  echo "ensure-deps: missing packages:$missing" >&2
+  echo "ensure-deps: install them with: sudo apt-get install$missing" >&2
+  exit 1
+fi
