@@ -13,10 +13,12 @@ static const char usage[] =
     "usage: shiftc COMMAND MODEL.nn [options]\n"
     "\n"
     "commands:\n"
-    "  run     MODEL.nn --input X.npy [--float] [-c CONFIG.yaml] [-o Y.npy]\n"
-    "          run the model in the compiler's interpreter (--float: the float reference)\n"
-    "  eval    MODEL.nn --data TEST.safetensors [-c CONFIG.yaml]\n"
-    "          top-1 accuracy on a labelled set (tensors: the model input, 'labels')\n"
+    "  run     MODEL.nn --input X.npy [--int|--float] [-c CONFIG.yaml] [-o Y.npy] [--raw]\n"
+    "          run the model in the compiler's interpreter: --float is the float reference,\n"
+    "          --int the bit-exact integer semantics (--raw: write int8 codes)\n"
+    "  eval    MODEL.nn -c CONFIG.yaml --data TEST.safetensors [--float]\n"
+    "          float vs integer top-1 on a labelled set (tensors: the model input, 'labels'),\n"
+    "          their agreement, and per-layer SQNR\n"
     "  check   MODEL.nn [-c CONFIG.yaml]\n"
     "          parse, infer shapes and print the graph after lowering\n"
     "\n"
@@ -25,6 +27,9 @@ static const char usage[] =
     "  -o PATH                output .npy (one output) or folder (several outputs)\n"
     "  -c CONFIG.yaml         configuration (interfaces.md §3)\n"
     "  --data FILE            labelled test set for eval\n"
+    "  --requantize MODE      shift | dyadic (overrides the YAML)\n"
+    "  --calibration METHOD   max | percentile | mse | entropy (overrides the YAML)\n"
+    "  --target TARGET        scalar (overrides the YAML)\n"
     "  --help, --version\n";
 
 typedef struct Options {
@@ -35,7 +40,10 @@ typedef struct Options {
   const char *data;
   const char **inputs; /* "NAME=path" or "path" */
   int ninputs;
-  bool mode_float, mode_int;
+  const char *target;
+  const char *requantize;
+  const char *calibration;
+  bool mode_float, mode_int, raw;
 } Options;
 
 static Options parse_args(int argc, char **argv) {
@@ -59,6 +67,14 @@ static Options parse_args(int argc, char **argv) {
       o.inputs[o.ninputs++] = VALUE();
     } else if (strcmp(a, "--data") == 0) {
       o.data = VALUE();
+    } else if (strcmp(a, "--target") == 0) {
+      o.target = VALUE();
+    } else if (strcmp(a, "--requantize") == 0) {
+      o.requantize = VALUE();
+    } else if (strcmp(a, "--calibration") == 0) {
+      o.calibration = VALUE();
+    } else if (strcmp(a, "--raw") == 0) {
+      o.raw = true;
     } else if (strcmp(a, "--float") == 0) {
       o.mode_float = true;
     } else if (strcmp(a, "--int") == 0) {
@@ -81,10 +97,24 @@ static Options parse_args(int argc, char **argv) {
   return o;
 }
 
+/* The YAML, then the command-line flags over it. */
 static Config load_config(const Options *o) {
   Config c;
   config_defaults(&c);
   if (o->config) config_load(&c, o->config);
+  if (o->target) c.target = xstrdup(o->target);
+  if (o->requantize) {
+    if (strcmp(o->requantize, "shift") == 0) c.requantize = REQ_SHIFT;
+    else if (strcmp(o->requantize, "dyadic") == 0) c.requantize = REQ_DYADIC;
+    else error_cli("--requantize must be shift or dyadic, got '%s'", o->requantize);
+  }
+  if (o->calibration) {
+    int m = -1;
+    for (int k = CAL_MAX; k <= CAL_ENTROPY; k++)
+      if (strcmp(o->calibration, calib_method_name((CalibMethod)k)) == 0) m = k;
+    if (m < 0) error_cli("--calibration must be max, percentile, mse or entropy, got '%s'", o->calibration);
+    c.calib_method = (CalibMethod)m;
+  }
   return c;
 }
 
@@ -167,10 +197,67 @@ static void write_outputs(const Graph *g, const Options *o, float **out, int n) 
   }
 }
 
+/* run --int: quantize each input sample, run the integer program, write the
+ * output dequantized (or, with --raw, the int8 codes as stored). */
+static int cmd_run_int(const Options *o) {
+  if (!o->model) error_cli("run: no model given (shiftc run MODEL.nn ...)");
+  Config cfg = load_config(o);
+  IntProgram *p = load_int_program(o->model, &cfg);
+  const Graph *g = p->g;
+  Samples *s = gather_inputs(g, o);
+  int n = s[0].n;
+  IntRun *r = int_run_new(p);
+  int8_t **codes = xcalloc((size_t)g->ninputs, sizeof(int8_t *));
+  for (int k = 0; k < g->ninputs; k++) codes[k] = xmalloc((size_t)s[k].per_sample);
+  float **out = xcalloc((size_t)g->noutputs, sizeof(float *));
+  int8_t **raw = xcalloc((size_t)g->noutputs, sizeof(int8_t *));
+  for (int k = 0; k < g->noutputs; k++) {
+    int64_t per = shape_numel(&g->values[g->outputs[k]].shape);
+    out[k] = xmalloc(sizeof(float) * (size_t)(per * n));
+    raw[k] = xmalloc((size_t)(per * n));
+  }
+  for (int i = 0; i < n; i++) {
+    for (int k = 0; k < g->ninputs; k++)
+      quantize_values(g->values[g->inputs[k]].q, s[k].data + (size_t)i * (size_t)s[k].per_sample, codes[k],
+                      s[k].per_sample);
+    int_run(r, (const int8_t *const *)codes);
+    for (int k = 0; k < g->noutputs; k++) {
+      const Value *v = &g->values[g->outputs[k]];
+      int64_t per = shape_numel(&v->shape);
+      float sc = (float)v->q->scale;
+      for (int64_t j = 0; j < per; j++) {
+        int8_t c = r->buf[v->id][j];
+        raw[k][i * per + j] = c;
+        out[k][i * per + j] = (float)c * sc;
+      }
+    }
+  }
+  if (o->raw) {
+    for (int k = 0; k < g->noutputs; k++) {
+      const Value *v = &g->values[g->outputs[k]];
+      Shape sh = stacked_shape(&v->shape, n);
+      const char *path = o->output;
+      if (!path) error_cli("run --raw needs -o Y.npy");
+      if (g->noutputs > 1) {
+        if (mkdir(o->output, 0777) != 0 && errno != EEXIST)
+          error_cli("cannot create folder '%s': %s", o->output, strerror(errno));
+        path = xformat("%s/%s.npy", o->output, v->name);
+      }
+      if (!npy_save_i8(path, &sh, raw[k])) error_cli("cannot write '%s': %s", path, strerror(errno));
+    }
+  } else {
+    write_outputs(g, o, out, n);
+  }
+  int_run_free(r);
+  return 0;
+}
+
 static int cmd_run(const Options *o) {
+  if (o->mode_int && o->mode_float) error_cli("run: choose one of --int and --float");
+  if (o->mode_int) return cmd_run_int(o);
+  if (o->raw) error_cli("run: --raw goes with --int");
   Graph *g = need_model(o);
   if (o->config) load_config(o);
-  if (o->mode_int) error_cli("run --int: the integer interpreter is not part of this build yet");
   Samples *s = gather_inputs(g, o);
   int n = s[0].n;
   float **out = xcalloc((size_t)g->noutputs, sizeof(float *));
@@ -200,7 +287,7 @@ static int argmax(const float *x, int64_t n) {
 
 static int cmd_eval(const Options *o) {
   Graph *g = need_model(o);
-  if (o->config) load_config(o);
+  Config cfg = load_config(o);
   if (!o->data) error_cli("eval: no test set given (--data TEST.safetensors)");
   if (g->ninputs != 1 || g->noutputs != 1)
     error_cli("eval: the model must have one input and one output (it has %d and %d)", g->ninputs,
@@ -219,14 +306,61 @@ static int cmd_eval(const Options *o) {
   const Value *out = &g->values[g->outputs[0]];
   int64_t classes = shape_numel(&out->shape);
   FloatRun *r = float_run_new(g);
-  int correct = 0;
+  /* The integer program, unless --float asks for the float reference alone. */
+  IntProgram *p = o->mode_float ? NULL : load_int_program(o->model, &cfg);
+  IntRun *ir = p ? int_run_new(p) : NULL;
+  int8_t *codes = xmalloc((size_t)s.per_sample);
+  /* Per-layer SQNR: the float graph's value of the same name is the reference. */
+  int nl = p ? p->nlayers : 0;
+  double *sig = xcalloc((size_t)nl + 1, sizeof(double)), *noise = xcalloc((size_t)nl + 1, sizeof(double));
+  int *ref = xcalloc((size_t)nl + 1, sizeof(int));
+  for (int k = 0; k < nl; k++) ref[k] = graph_find_value(g, p->g->values[p->layers[k].out].name);
+  int correct = 0, icorrect = 0, agree = 0;
   for (int i = 0; i < s.n; i++) {
     const float *xi = s.data + (size_t)i * (size_t)s.per_sample;
     float_run(r, &xi);
-    if (argmax(r->buf[out->id], classes) == labels->i[i]) correct++;
+    int fpred = argmax(r->buf[out->id], classes);
+    correct += fpred == labels->i[i];
+    if (!p) continue;
+    const Value *pin = &p->g->values[p->g->inputs[0]];
+    quantize_values(pin->q, xi, codes, s.per_sample);
+    const int8_t *cin = codes;
+    int_run(ir, &cin);
+    const Value *pout = &p->g->values[p->g->outputs[0]];
+    int best = 0;
+    for (int64_t j = 1; j < classes; j++)
+      if (ir->buf[pout->id][j] > ir->buf[pout->id][best]) best = (int)j;
+    icorrect += best == labels->i[i];
+    agree += best == fpred;
+    for (int k = 0; k < nl; k++) {
+      if (ref[k] < 0) continue;
+      const Value *v = &p->g->values[p->layers[k].out];
+      const float *fx = r->buf[ref[k]];
+      double sc = v->q->scale;
+      for (int64_t j = 0; j < shape_numel(&v->shape); j++) {
+        double d = fx[j] - ir->buf[v->id][j] * sc;
+        sig[k] += (double)fx[j] * fx[j];
+        noise[k] += d * d;
+      }
+    }
   }
   printf("%s: %d samples from %s\n", g->name, s.n, o->data);
   printf("float top-1: %.2f%% (%d/%d)\n", 100.0 * correct / s.n, correct, s.n);
+  if (p) {
+    printf("int%d top-1: %.2f%% (%d/%d)  [requantize: %s, calibration: %s, weights: %d-bit %s]\n",
+           p->g->values[p->g->outputs[0]].q->bits, 100.0 * icorrect / s.n, icorrect, s.n,
+           requant_mode_name(cfg.requantize), calib_method_name(cfg.calib_method), cfg.weight_bits,
+           cfg.granularity == GRAN_PER_CHANNEL ? "per-channel" : "per-tensor");
+    printf("agreement: %.2f%% (%d/%d)\n", 100.0 * agree / s.n, agree, s.n);
+    printf("per-layer SQNR (dB, integer vs float on these samples):\n");
+    for (int k = 0; k < nl; k++) {
+      const ILayer *l = &p->layers[k];
+      const Node *n = &p->g->nodes[l->node];
+      double db = noise[k] > 0 ? 10 * log10(sig[k] / noise[k]) : INFINITY;
+      printf("  %-24s %-10s%s%s  %6.1f\n", p->g->values[l->out].name, op_table[n->op].name,
+             l->fused ? " + " : "", l->fused ? l->fused : "", db);
+    }
+  }
   float_run_free(r);
   return 0;
 }

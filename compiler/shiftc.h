@@ -292,6 +292,7 @@ typedef struct Node {
   int inputs[MAX_OP_INPUTS]; /* value ids; -1 for an absent optional input */
   int output;                /* value id */
   AttrValue attrs[MAX_OP_ATTRS]; /* parallel to op_table[op].attrs, defaults filled in */
+  char *folded;    /* what passes merged into this node ("batchnorm b1"), for reports */
 } Node;
 
 typedef struct Graph {
@@ -347,8 +348,16 @@ int normalize_axis(int64_t axis, int rank); /* -1 if out of range */
 
 /* ----------------------------------------------------------------- model.c */
 
+typedef struct IntProgram IntProgram; /* quantize.c */
+typedef struct Samples Samples;       /* dataset.c */
+
 /* The front end as one call: parse, infer shapes, lower composites. */
 Graph *load_model(const char *path);
+/* The whole middle end: front end, batchnorm folding, calibration on the
+ * configuration's data, quantization, legalization, memory planning. */
+IntProgram *load_int_program(const char *path, const Config *cfg);
+/* Samples of every model input from a tensor file (tensors named like the inputs). */
+Samples *samples_from_file(const Graph *g, const char *path, SrcLoc where);
 
 /* ---------------------------------------------------------------- lower.c */
 
@@ -481,6 +490,8 @@ typedef struct ILayer {
 typedef struct IntProgram {
   Graph *g;            /* the graph the program was made from (BN folded) */
   const Config *cfg;
+  CalibStats **stats;  /* per value, from calibration (NULL where not calibrated) */
+  int calib_samples;   /* how many samples calibration ran */
   ILayer *layers;
   int nlayers;
   int *storage;        /* per value: the value whose buffer it uses (flatten/reshape alias) */

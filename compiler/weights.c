@@ -65,6 +65,9 @@ static const ElemFormat *format_by_npy_code(const char *s) {
   return NULL;
 }
 
+/* White space as both JSON and Python see it in a header. */
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
 static uint16_t rd_u16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
 
 static uint32_t rd_u32(const unsigned char *p) {
@@ -306,10 +309,15 @@ static char *st_parse(const char *name, const unsigned char *buf, size_t len, Te
   const unsigned char *data = buf + 8 + hlen;
   uint64_t data_len = len - 8 - hlen;
 
-  cJSON *root = cJSON_ParseWithLength((const char *)buf + 8, (size_t)hlen);
+  const char *json = (const char *)buf + 8, *json_end = json + hlen, *parsed_to = NULL;
+  cJSON *root = cJSON_ParseWithLengthOpts(json, (size_t)hlen, &parsed_to, false);
   if (!root) return xformat("safetensors header is not valid JSON");
-  char *err = cJSON_IsObject(root) ? st_entries(root, data, data_len, out)
-                                   : xformat("safetensors header is not a JSON object");
+  /* The format pads the header with spaces; anything else after the JSON is damage. */
+  while (parsed_to < json_end && is_space(*parsed_to)) parsed_to++;
+  char *err = parsed_to != json_end
+                  ? xformat("safetensors header is not valid JSON: text after its end")
+              : cJSON_IsObject(root) ? st_entries(root, data, data_len, out)
+                                     : xformat("safetensors header is not a JSON object");
   cJSON_Delete(root);
   if (!err) out->path = xstrdup(name);
   return err;
@@ -325,8 +333,7 @@ typedef struct Cursor {
 } Cursor;
 
 static void skip_ws(Cursor *c) {
-  while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
-    c->p++;
+  while (c->p < c->end && is_space(*c->p)) c->p++;
 }
 
 /* Skips white space, then the character `ch` if it is next. */

@@ -197,14 +197,20 @@ typedef struct sc_matmul_params {
 } sc_matmul_params;
 void sc_matmul_s8(const sc_matmul_params *p, const int8_t *a, const int8_t *b, int8_t *y);
 
-/* Float <-> code at the model's edges: q = clamp(floor(x * inv_scale + 0.5)), without
- * libm; every target and the interpreter use this one definition. */
+/* Float <-> code at the model's edges: q = clamp(round_half_up(x * inv_scale)), the
+ * product rounded to float once, without libm; every target and the interpreter use
+ * this one definition. It never adds 0.5 to the product: floor(t + 0.5f) rounds the sum
+ * (0.49999997f + 0.5f == 1.0f) and a compiler may fuse x * inv_scale + 0.5f into one
+ * fma (GCC does in its default GNU modes on Cortex-M4F and AArch64), which would make
+ * targets disagree. Here every step is exact: floor by truncation, then a comparison
+ * with i + 0.5f (exact for |i| <= 127). */
 static inline int8_t sc_quantize_f32(float x, float inv_scale) {
-  float t = x * inv_scale + 0.5f;
-  if (!(t > -127.0f)) return -127; /* NaN included */
-  if (t >= 127.0f) return 127;
-  int32_t i = (int32_t)t; /* truncates toward zero */
-  if ((float)i > t) i -= 1; /* floor for negatives */
+  float t = x * inv_scale;
+  if (!(t > -127.5f)) return -127; /* NaN included */
+  if (t >= 126.5f) return 127;
+  int32_t i = (int32_t)t;               /* truncates toward zero */
+  if ((float)i > t) i -= 1;             /* floor for negatives */
+  if (t >= (float)i + 0.5f) i += 1;     /* half up: -2.5 -> -2, 2.5 -> 3 */
   return (int8_t)i;
 }
 

@@ -24,7 +24,7 @@ int main(void) {
       t_fail(label, "cannot read %s", acc);
       continue;
     }
-    char *argv[] = {(char *)shiftc, "eval", model, "--data", data, NULL};
+    char *argv[] = {(char *)shiftc, "eval", model, "--data", data, "--float", NULL};
     TRun r = t_run(argv);
     const char *line = strstr(r.out, "float top-1:");
     int got = -1, n = -1;

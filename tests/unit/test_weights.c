@@ -365,6 +365,10 @@ static void test_st_errors(const char *dir) {
   st_raw(p, "{\"w\": {\"dtype\": \"F32\",", data, 0);
   expect_load_error(dir, "st err: bad JSON", p, "safetensors header is not valid JSON");
 
+  st_raw(p, "{\"w\":{\"dtype\":\"I8\",\"shape\":[1],\"data_offsets\":[0,1]}} x", data, 1);
+  expect_load_error(dir, "st err: text after the JSON", p,
+                    "safetensors header is not valid JSON: text after its end");
+
   st_raw(p, "[1, 2]", data, 0);
   expect_load_error(dir, "st err: header not an object", p,
                     "safetensors header is not a JSON object");

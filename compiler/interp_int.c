@@ -1,0 +1,76 @@
+/* interp_int.c — the bit-exact integer semantics (`shiftc run --int`): runs the
+ * integer program layer by layer with the runtime's own kernels, each value in a
+ * buffer of its own (the generated code shares one arena instead, so comparing
+ * the two also checks the memory plan). */
+#include "shiftc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+IntRun *int_run_new(const IntProgram *p) {
+  const Graph *g = p->g;
+  IntRun *r = xcalloc(1, sizeof(IntRun));
+  r->p = p;
+  r->buf = xcalloc((size_t)g->nvalues, sizeof(int8_t *));
+  for (int v = 0; v < g->nvalues; v++)
+    if (p->storage[v] == v && !g->values[v].is_const)
+      r->buf[v] = xcalloc((size_t)shape_numel(&g->values[v].shape), 1);
+  for (int v = 0; v < g->nvalues; v++)
+    if (p->storage[v] != v) r->buf[v] = r->buf[p->storage[v]];
+  return r;
+}
+
+void int_run_free(IntRun *r) {
+  if (!r) return;
+  for (int v = 0; v < r->p->g->nvalues; v++)
+    if (r->p->storage[v] == v) free(r->buf[v]);
+  free(r->buf);
+  free(r);
+}
+
+void quantize_values(const QParam *q, const float *x, int8_t *out, int64_t n) {
+  float inv = (float)(1.0 / q->scale);
+  for (int64_t i = 0; i < n; i++) out[i] = sc_quantize_f32(x[i], inv);
+}
+
+/* Constant operands (add(x, bias_table)) are quantized once, on first use. */
+static const int8_t *operand(IntRun *r, int v) {
+  const Value *val = &r->p->g->values[v];
+  if (!val->is_const) return r->buf[v];
+  if (!r->buf[v]) {
+    int64_t n = shape_numel(&val->shape);
+    r->buf[v] = xmalloc((size_t)(n ? n : 1));
+    quantize_values(val->q, val->data, r->buf[v], n);
+  }
+  return r->buf[v];
+}
+
+void int_run(IntRun *r, const int8_t *const *inputs) {
+  const IntProgram *p = r->p;
+  const Graph *g = p->g;
+  for (int i = 0; i < g->ninputs; i++)
+    memcpy(r->buf[g->inputs[i]], inputs[i], (size_t)shape_numel(&g->values[g->inputs[i]].shape));
+  for (int i = 0; i < p->nlayers; i++) {
+    const ILayer *l = &p->layers[i];
+    int8_t *y = r->buf[l->out];
+    const int8_t *a = operand(r, l->in[0]);
+    switch (l->kind) {
+    case IL_CONV2D: sc_conv2d_s8(&l->p.conv, a, y); break;
+    case IL_LINEAR: sc_linear_s8(&l->p.lin, a, y); break;
+    case IL_MAXPOOL2D: sc_maxpool2d_s8(&l->p.pool, a, y); break;
+    case IL_AVGPOOL2D: sc_avgpool2d_s8(&l->p.pool, a, y); break;
+    case IL_ADD: sc_add_s8(&l->p.elt, a, operand(r, l->in[1]), y); break;
+    case IL_SUB: sc_sub_s8(&l->p.elt, a, operand(r, l->in[1]), y); break;
+    case IL_MUL: sc_mul_s8(&l->p.elt, a, operand(r, l->in[1]), y); break;
+    case IL_LUT: sc_lut_s8(l->lut_n, l->lut, a, y); break;
+    case IL_TRANSPOSE: sc_transpose_s8(&l->p.tr, a, y); break;
+    case IL_MATMUL: sc_matmul_s8(&l->p.mm, a, operand(r, l->in[1]), y); break;
+    case IL_CONCAT: {
+      const int8_t *xs[MAX_OP_INPUTS];
+      for (int k = 0; k < l->nin; k++) xs[k] = operand(r, l->in[k]);
+      sc_concat_s8(&l->p.cat, xs, y);
+      break;
+    }
+    }
+  }
+}

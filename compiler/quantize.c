@@ -1,0 +1,717 @@
+/* quantize.c — from a float graph (batchnorm folded) and calibration to the integer
+ * program: one scale per activation (power of two in shift mode), per-channel
+ * weight codes, int32 biases, and the requantization of every layer
+ * (algorithms.md §1 and §3). ReLU and ReLU6 fuse into the layer that feeds them;
+ * flatten and reshape become aliases; maxpool and transpose keep their input's
+ * scale; any other elementwise function of one tensor becomes a 256-entry table. */
+#include "shiftc.h"
+
+#include <fnmatch.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct Q {
+  IntProgram *p;
+  Graph *g;
+  CalibStats **stats;
+  const Config *cfg;
+  bool shift_mode;
+  bool *done; /* per node: already part of a layer */
+} Q;
+
+static int qmax_of(int bits) { return (1 << (bits - 1)) - 1; }
+
+/* ---------------------------------------------------------------- scales */
+
+/* Mean squared error of symmetric fake quantization with `scale` over a histogram
+ * of |x| (bin centers stand for their bins). */
+static double hist_quant_mse(const CalibStats *st, double scale, int qmax) {
+  double err = 0, total = 0;
+  for (int i = 0; i < CALIB_BINS; i++) {
+    double c = st->hist[i];
+    if (c == 0) continue;
+    double x = (i + 0.5) * st->bin_width;
+    double q = floor(x / scale + 0.5);
+    if (q > qmax) q = qmax;
+    double d = x - q * scale;
+    err += c * d * d;
+    total += c;
+  }
+  return total > 0 ? err / total : 0;
+}
+
+/* Mean squared error of quantizing the weights w[0..n) with `scale`. */
+static double weights_quant_mse(const float *w, int64_t n, double scale, int qmax) {
+  double err = 0;
+  for (int64_t i = 0; i < n; i++) {
+    double q = floor(w[i] / scale + 0.5);
+    if (q > qmax) q = qmax;
+    if (q < -qmax) q = -qmax;
+    double d = w[i] - q * scale;
+    err += d * d;
+  }
+  return err;
+}
+
+/* Of the two powers of two around `ideal`, the one with the smaller error
+ * (algorithms.md §1: the smaller quantization MSE, not the nearest log2). */
+static int pow2_exponent(double ideal, double (*mse)(const void *ctx, double scale), const void *ctx) {
+  int lo = (int)floor(log2(ideal));
+  double e_lo = mse(ctx, ldexp(1.0, lo)), e_hi = mse(ctx, ldexp(1.0, lo + 1));
+  return e_lo <= e_hi ? lo : lo + 1;
+}
+
+typedef struct HistCtx {
+  const CalibStats *st;
+  int qmax;
+} HistCtx;
+static double hist_mse_cb(const void *ctx, double scale) {
+  const HistCtx *h = ctx;
+  return h->st ? hist_quant_mse(h->st, scale, h->qmax) : 0;
+}
+
+typedef struct WCtx {
+  const float *w;
+  int64_t n;
+  int qmax;
+} WCtx;
+static double w_mse_cb(const void *ctx, double scale) {
+  const WCtx *c = ctx;
+  return weights_quant_mse(c->w, c->n, scale, c->qmax);
+}
+
+static QParam *new_qparam(void) { return xcalloc(1, sizeof(QParam)); }
+
+/* The activation scale of value v: from @quant, or from its calibrated threshold. */
+static QParam *activation_q(Q *q, int v) {
+  Value *val = &q->g->values[v];
+  if (val->q) return val->q;
+  QParam *qp = new_qparam();
+  qp->bits = 8;
+  int qmax = qmax_of(qp->bits);
+  if (val->quant.set) {
+    qp->scale = val->quant.scale;
+    qp->bits = val->quant.bits;
+    qp->from_annot = true;
+    qp->amax = qp->scale * qmax_of(qp->bits);
+    double e = log2(qp->scale);
+    qp->exp = (int)lround(e);
+    if (q->shift_mode && fabs(e - qp->exp) > 1e-9)
+      error_at(val->quant.loc, "@quant scale %g is not a power of two, as 'requantize: shift' needs "
+               "(use requantize: dyadic, or a scale of 2^-n)", qp->scale);
+    val->q = qp;
+    return qp;
+  }
+  const CalibStats *st = q->stats ? q->stats[v] : NULL;
+  double amax = st ? st->amax[q->cfg->calib_method] : 0;
+  if (!(amax > 0)) amax = st && st->absmax > 0 ? st->absmax : 1.0; /* a dead activation: any scale */
+  qp->amax = amax;
+  if (q->shift_mode) {
+    HistCtx h = {st && st->absmax > 0 ? st : NULL, qmax};
+    qp->exp = pow2_exponent(amax / qmax, hist_mse_cb, &h);
+    qp->scale = ldexp(1.0, qp->exp);
+  } else {
+    qp->scale = amax / qmax;
+    qp->exp = (int)floor(log2(qp->scale));
+  }
+  val->q = qp;
+  return qp;
+}
+
+/* Output value v takes input value u's quantization (maxpool, transpose, alias). */
+static QParam *same_q(Q *q, int v, int u) {
+  QParam *qu = activation_q(q, u);
+  q->g->values[v].q = qu;
+  return qu;
+}
+
+/* M = M0 * 2^-31 * 2^-n with M0 in [2^30, 2^31): rdmulh(x, M0) >> n == x * M. */
+static void dyadic(double m, int32_t *m0, int *n) {
+  if (!(m > 0)) {
+    *m0 = 0;
+    *n = 0;
+    return;
+  }
+  int e;
+  double f = frexp(m, &e); /* m = f * 2^e, f in [0.5, 1) */
+  int64_t q = llround(f * 2147483648.0);
+  if (q == ((int64_t)1 << 31)) {
+    q /= 2;
+    e++;
+  }
+  *m0 = (int32_t)q;
+  *n = -e;
+}
+
+/* ---------------------------------------------------------------- layers */
+
+static ILayer *new_layer(Q *q, ILayerKind kind, int node, int out) {
+  IntProgram *p = q->p;
+  p->layers = xrealloc(p->layers, sizeof(ILayer) * (size_t)(p->nlayers + 1));
+  ILayer *l = &p->layers[p->nlayers++];
+  memset(l, 0, sizeof *l);
+  l->kind = kind;
+  l->node = node;
+  l->out = out;
+  l->name = path_stem_identifier(q->g->values[out].name); /* "y1.h" -> "y1_h" */
+  q->done[node] = true;
+  return l;
+}
+
+void ilayer_add_note(ILayer *l, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char buf[512];
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  l->notes = xrealloc(l->notes, sizeof(LegalNote) * (size_t)(l->nnotes + 1));
+  l->notes[l->nnotes++].text = xstrdup(buf);
+}
+
+/* The only consumer of value v, if it has exactly one and v is not an output. */
+static int sole_consumer(const Graph *g, int v) {
+  int found = -1;
+  for (int k = 0; k < g->noutputs; k++)
+    if (g->outputs[k] == v) return -1;
+  for (int i = 0; i < g->nnodes; i++)
+    for (int k = 0; k < g->nodes[i].ninputs; k++)
+      if (g->nodes[i].inputs[k] == v) {
+        if (found >= 0 && found != i) return -1;
+        found = i;
+      }
+  return found;
+}
+
+/* Requantization arrays for `nch` channels: shift mode n = e_x + e_w - e_y, or a
+ * dyadic multiplier for M = s_x * s_w / s_y. */
+static void set_requant(Q *q, ILayer *l, sc_requant *rq, int nch, const double *in_scale,
+                        const int *in_exp, const QParam *out) {
+  l->nch = nch;
+  l->shift = xcalloc((size_t)nch, 1);
+  if (!q->shift_mode) l->mult = xcalloc((size_t)nch, sizeof(int32_t));
+  for (int c = 0; c < nch; c++) {
+    int n;
+    if (q->shift_mode) {
+      n = out->exp - in_exp[c];
+    } else {
+      dyadic(in_scale[c] / out->scale, &l->mult[c], &n);
+    }
+    if (n > 31 || n < -31) {
+      ilayer_add_note(l, "channel %d: shift %d is out of [-31, 31]; clamped (the channel's weights are "
+                      "negligible at this output scale)", c, n);
+      n = n > 31 ? 31 : -31;
+    }
+    l->shift[c] = (int8_t)n;
+  }
+  rq->mult = l->mult;
+  rq->shift = l->shift;
+  rq->per_channel = nch > 1;
+  rq->lo = -qmax_of(out->bits);
+  rq->hi = qmax_of(out->bits);
+}
+
+/* If the layer's output feeds a lone relu/relu6, the layer takes the activation's
+ * output value and clamps there. Returns the value the layer produces. */
+static int fuse_activation(Q *q, int node, char **fused) {
+  Graph *g = q->g;
+  int out = g->nodes[node].output;
+  int c = sole_consumer(g, out);
+  if (c < 0 || (g->nodes[c].op != OP_RELU && g->nodes[c].op != OP_RELU6)) return out;
+  q->done[c] = true;
+  *fused = xformat("%s%s%s %s", *fused ? *fused : "", *fused ? ", " : "", op_table[g->nodes[c].op].name,
+                   g->nodes[c].name);
+  return g->nodes[c].output;
+}
+
+static void clamp_for_activation(Q *q, const ILayer *l, sc_requant *rq, const QParam *out) {
+  const Graph *g = q->g;
+  int prod = g->values[l->out].producer;
+  OpKind op = prod >= 0 ? g->nodes[prod].op : OP__COUNT;
+  if (op == OP_RELU || op == OP_RELU6) rq->lo = 0;
+  if (op == OP_RELU6) {
+    double six = floor(6.0 / out->scale + 0.5);
+    if (six < rq->hi) rq->hi = (int32_t)six;
+  }
+}
+
+/* Weight codes per output channel (or one scale for the tensor), bias in the
+ * accumulator's scale, and the requantization. Shared by conv2d and linear. */
+static void quantize_weights(Q *q, ILayer *l, const Node *n, const QParam *qx, const QParam *qy,
+                             const float *wf, int64_t oc, int64_t per, const float *bias,
+                             sc_requant *rq) {
+  const Config *cfg = q->cfg;
+  int bits = cfg->weight_bits;
+  Granularity gran = cfg->granularity;
+  for (int i = 0; i < cfg->nlayers; i++) {
+    const LayerOverride *o = &cfg->layers[i];
+    if (fnmatch(o->pattern, n->name, 0) != 0) continue;
+    if (o->weight_bits > 0) bits = o->weight_bits;
+    if (o->granularity >= 0) gran = (Granularity)o->granularity;
+  }
+  int qmax = qmax_of(bits);
+  l->weight_bits = bits;
+  l->weight_count = oc * per;
+  l->weight = xmalloc((size_t)(oc * per));
+  l->w_scale = xcalloc((size_t)oc, sizeof(double));
+  double *acc_scale = xcalloc((size_t)oc, sizeof(double));
+  int *acc_exp = xcalloc((size_t)oc, sizeof(int));
+  double tensor_max = 0;
+  for (int64_t i = 0; i < oc * per; i++) tensor_max = fmax(tensor_max, fabs(wf[i]));
+  for (int64_t c = 0; c < oc; c++) {
+    const float *wc = wf + c * per;
+    int64_t cnt = per;
+    double amax = 0;
+    if (gran == GRAN_PER_TENSOR) {
+      wc = wf;
+      cnt = oc * per;
+      amax = tensor_max;
+    } else {
+      for (int64_t j = 0; j < per; j++) amax = fmax(amax, fabs(wc[j]));
+    }
+    if (!(amax > 0)) amax = 1e-8; /* an all-zero channel */
+    double s;
+    int e = 0;
+    if (q->shift_mode) {
+      WCtx ctx = {wc, cnt, qmax};
+      e = pow2_exponent(amax / qmax, w_mse_cb, &ctx);
+      s = ldexp(1.0, e);
+    } else {
+      s = amax / qmax;
+    }
+    l->w_scale[c] = s;
+    acc_scale[c] = qx->scale * s;
+    acc_exp[c] = qx->exp + e;
+    for (int64_t j = 0; j < per; j++) {
+      double v = floor(wf[c * per + j] / s + 0.5);
+      l->weight[c * per + j] = (int8_t)(v > qmax ? qmax : v < -qmax ? -qmax : v);
+    }
+  }
+  if (bias) {
+    l->bias = xcalloc((size_t)oc, sizeof(int32_t));
+    double bmax = ldexp(1.0, cfg->bias_bits - 1) - 1;
+    int clamped = 0;
+    for (int64_t c = 0; c < oc; c++) {
+      double v = floor(bias[c] / acc_scale[c] + 0.5);
+      if (v > bmax || v < -bmax) {
+        clamped++;
+        ilayer_add_note(l, "channel %lld: bias %g needs %.0f at scale %g, beyond %d bits; clamped",
+                        (long long)c, bias[c], v, acc_scale[c], cfg->bias_bits);
+        v = v > bmax ? bmax : -bmax;
+      }
+      l->bias[c] = (int32_t)v;
+    }
+    (void)clamped;
+  }
+  set_requant(q, l, rq, (int)oc, acc_scale, acc_exp, qy);
+  free(acc_scale);
+  free(acc_exp);
+}
+
+static void pool_geometry(const Node *n, const Shape *in, const Shape *out, sc_pool2d_params *pp) {
+  const AttrValue *k = node_attr(n, "kernel"), *s = node_attr(n, "stride"), *pad = node_attr(n, "pad");
+  pp->planes = (int)(in->d[0] * in->d[1]);
+  pp->in_h = (int)in->d[2];
+  pp->in_w = (int)in->d[3];
+  pp->out_h = (int)out->d[2];
+  pp->out_w = (int)out->d[3];
+  pp->k_h = (int)k->ints[0];
+  pp->k_w = (int)k->ints[k->nints > 1 ? 1 : 0];
+  const AttrValue *st = s->set ? s : k;
+  pp->stride_h = (int)st->ints[0];
+  pp->stride_w = (int)st->ints[st->nints > 1 ? 1 : 0];
+  pp->pad_t = (int)pad->ints[0];
+  pp->pad_l = (int)pad->ints[pad->nints == 4 ? 1 : pad->nints > 1 ? 1 : 0];
+}
+
+/* ------------------------------------------------------------- per op kind */
+
+static void q_conv_or_linear(Q *q, int ni) {
+  Graph *g = q->g;
+  const Node *n = &g->nodes[ni];
+  int x = n->inputs[0], w = n->inputs[1], b = n->inputs[2];
+  if (!g->values[w].is_const || (b >= 0 && !g->values[b].is_const))
+    error_at(n->loc, "%s: integer mode needs constant weights", op_table[n->op].name);
+  char *fused = n->folded ? xstrdup(n->folded) : NULL;
+  int out = fuse_activation(q, ni, &fused);
+  ILayer *l = new_layer(q, n->op == OP_CONV2D ? IL_CONV2D : IL_LINEAR, ni, out);
+  l->fused = fused;
+  l->in[0] = x;
+  l->nin = 1;
+  QParam *qx = activation_q(q, x), *qy = activation_q(q, out);
+  const Value *wv = &g->values[w];
+  int64_t oc = wv->shape.d[0], per = shape_numel(&wv->shape) / oc;
+  sc_requant *rq = n->op == OP_CONV2D ? &l->p.conv.rq : &l->p.lin.rq;
+  quantize_weights(q, l, n, qx, qy, wv->data, oc, per, b >= 0 ? g->values[b].data : NULL, rq);
+  clamp_for_activation(q, l, rq, qy);
+  const Shape *xs = &g->values[x].shape, *ys = &g->values[n->output].shape;
+  if (n->op == OP_CONV2D) {
+    sc_conv2d_params *c = &l->p.conv;
+    const AttrValue *st = node_attr(n, "stride"), *pad = node_attr(n, "pad"), *dil = node_attr(n, "dilation");
+    c->n = (int)xs->d[0];
+    c->in_c = (int)xs->d[1];
+    c->in_h = (int)xs->d[2];
+    c->in_w = (int)xs->d[3];
+    c->out_c = (int)ys->d[1];
+    c->out_h = (int)ys->d[2];
+    c->out_w = (int)ys->d[3];
+    c->k_h = (int)wv->shape.d[2];
+    c->k_w = (int)wv->shape.d[3];
+    c->stride_h = (int)st->ints[0];
+    c->stride_w = (int)st->ints[st->nints > 1 ? 1 : 0];
+    c->dil_h = (int)dil->ints[0];
+    c->dil_w = (int)dil->ints[dil->nints > 1 ? 1 : 0];
+    c->pad_t = (int)pad->ints[0];
+    c->pad_l = (int)pad->ints[pad->nints > 1 ? 1 : 0];
+    c->groups = (int)node_attr_int(n, "groups");
+    c->weight = l->weight;
+    c->bias = l->bias;
+    l->macs = (int64_t)c->n * c->out_c * c->out_h * c->out_w * per;
+  } else {
+    sc_linear_params *c = &l->p.lin;
+    c->in = (int)per;
+    c->out = (int)oc;
+    c->rows = (int)(shape_numel(xs) / per);
+    c->weight = l->weight;
+    c->bias = l->bias;
+    l->macs = (int64_t)c->rows * oc * per;
+  }
+}
+
+/* matmul(x, W) with a constant W [K, N] is a linear layer with weight W^T. */
+static void q_matmul(Q *q, int ni) {
+  Graph *g = q->g;
+  const Node *n = &g->nodes[ni];
+  int a = n->inputs[0], b = n->inputs[1];
+  if (g->values[b].is_const) {
+    const Value *bv = &g->values[b];
+    if (bv->shape.rank != 2) error_at(n->loc, "matmul: integer mode needs a 2-D constant operand");
+    int64_t K = bv->shape.d[0], N = bv->shape.d[1];
+    float *wt = xmalloc(sizeof(float) * (size_t)(K * N));
+    for (int64_t i = 0; i < K; i++)
+      for (int64_t j = 0; j < N; j++) wt[j * K + i] = bv->data[i * N + j];
+    char *fused = NULL;
+    int out = fuse_activation(q, ni, &fused);
+    ILayer *l = new_layer(q, IL_LINEAR, ni, out);
+    l->fused = fused;
+    l->in[0] = a;
+    l->nin = 1;
+    QParam *qx = activation_q(q, a), *qy = activation_q(q, out);
+    quantize_weights(q, l, n, qx, qy, wt, N, K, NULL, &l->p.lin.rq);
+    clamp_for_activation(q, l, &l->p.lin.rq, qy);
+    l->p.lin.in = (int)K;
+    l->p.lin.out = (int)N;
+    l->p.lin.rows = (int)(shape_numel(&g->values[a].shape) / K);
+    l->p.lin.weight = l->weight;
+    l->macs = (int64_t)l->p.lin.rows * K * N;
+    free(wt);
+    return;
+  }
+  const Shape *as = &g->values[a].shape, *bs = &g->values[b].shape, *ys = &g->values[n->output].shape;
+  if (as->rank < 2 || bs->rank < 2)
+    error_at(n->loc, "matmul: integer mode needs operands of rank 2 or more");
+  ILayer *l = new_layer(q, IL_MATMUL, ni, n->output);
+  l->in[0] = a;
+  l->in[1] = b;
+  l->nin = 2;
+  QParam *qa = activation_q(q, a), *qb = activation_q(q, b), *qy = activation_q(q, n->output);
+  sc_matmul_params *m = &l->p.mm;
+  m->m = (int)as->d[as->rank - 2];
+  m->k = (int)as->d[as->rank - 1];
+  m->n = (int)bs->d[bs->rank - 1];
+  int64_t batch = shape_numel(ys) / ((int64_t)m->m * m->n);
+  int64_t a_batch = shape_numel(as) / ((int64_t)m->m * m->k), b_batch = shape_numel(bs) / ((int64_t)m->k * m->n);
+  if ((a_batch != batch && a_batch != 1) || (b_batch != batch && b_batch != 1))
+    error_at(n->loc, "matmul: integer mode supports batch broadcasting only of a whole operand");
+  m->batch = (int)batch;
+  m->a_batch_stride = a_batch == 1 ? 0 : m->m * m->k;
+  m->b_batch_stride = b_batch == 1 ? 0 : m->k * m->n;
+  double s = qa->scale * qb->scale;
+  int e = qa->exp + qb->exp;
+  set_requant(q, l, &m->rq, 1, &s, &e, qy);
+  l->macs = batch * (int64_t)m->m * m->n * m->k;
+}
+
+static void q_pool(Q *q, int ni) {
+  Graph *g = q->g;
+  const Node *n = &g->nodes[ni];
+  int x = n->inputs[0];
+  const Shape *xs = &g->values[x].shape, *ys = &g->values[n->output].shape;
+  bool is_max = n->op == OP_MAXPOOL2D;
+  ILayer *l = new_layer(q, is_max ? IL_MAXPOOL2D : IL_AVGPOOL2D, ni, n->output);
+  l->in[0] = x;
+  l->nin = 1;
+  sc_pool2d_params *pp = &l->p.pool;
+  if (n->op == OP_GLOBAL_AVGPOOL) {
+    pp->planes = (int)(xs->d[0] * xs->d[1]);
+    pp->in_h = pp->k_h = pp->stride_h = (int)xs->d[2];
+    pp->in_w = pp->k_w = pp->stride_w = (int)xs->d[3];
+    pp->out_h = pp->out_w = 1;
+  } else {
+    pool_geometry(n, xs, ys, pp);
+  }
+  if (is_max) {
+    same_q(q, n->output, x);
+    /* Same scale in and out: the requantization is the identity. */
+    l->nch = 1;
+    l->shift = xcalloc(1, 1);
+    pp->rq.shift = l->shift;
+    pp->rq.lo = -127;
+    pp->rq.hi = 127;
+    return;
+  }
+  QParam *qx = activation_q(q, x), *qy = activation_q(q, n->output);
+  int k = pp->k_h * pp->k_w;
+  /* The window sum is at scale s_x; dividing by k: a shift when k is a power of two
+   * in shift mode, otherwise a dyadic multiplier (1/k has no power-of-two form). */
+  bool pow2 = (k & (k - 1)) == 0;
+  double s = qx->scale / k;
+  int e = qx->exp - (pow2 ? (int)log2(k) : 0);
+  if (q->shift_mode && !pow2) {
+    l->nch = 1;
+    l->shift = xcalloc(1, 1);
+    l->mult = xcalloc(1, sizeof(int32_t));
+    int nsh;
+    dyadic(s / qy->scale, &l->mult[0], &nsh);
+    l->shift[0] = (int8_t)nsh;
+    pp->rq.mult = l->mult;
+    pp->rq.shift = l->shift;
+    pp->rq.lo = -qmax_of(qy->bits);
+    pp->rq.hi = qmax_of(qy->bits);
+    ilayer_add_note(l, "average over %d: a multiplier (1/%d is not a power of two)", k, k);
+  } else {
+    set_requant(q, l, &pp->rq, 1, &s, &e, qy);
+  }
+  l->macs = (int64_t)pp->planes * pp->out_h * pp->out_w * k;
+}
+
+/* Broadcast strides of a value's shape against the output shape (right aligned). */
+static void eltwise_strides(const Shape *in, int32_t *strides, int rank) {
+  int32_t st = 1;
+  for (int i = rank - 1; i >= 0; i--) {
+    int k = in->rank - (rank - i);
+    int64_t d = k >= 0 ? in->d[k] : 1;
+    strides[i] = d == 1 ? 0 : st;
+    st *= (int32_t)d;
+  }
+}
+
+/* Operand rescale for add/sub: shift mode aligns exponents by a left shift; dyadic
+ * mode shifts left by `lshift` then multiplies by s_i / common (<= 1). */
+static void operand_scale(Q *q, sc_operand_scale *os, const QParam *qi, double common, int common_exp,
+                          int lshift) {
+  os->lshift = lshift;
+  if (q->shift_mode) {
+    /* x * 2^(e_i - e_c): all left shift, since e_c <= e_i. */
+    os->lshift = qi->exp - common_exp;
+    os->shift = 0;
+    os->mult = 0;
+  } else {
+    int n;
+    dyadic(qi->scale / common, &os->mult, &n); /* common = max(s_a, s_b): ratio <= 1, n >= 0 */
+    os->shift = n < 0 ? 0 : n;
+  }
+}
+
+static void q_eltwise(Q *q, int ni) {
+  Graph *g = q->g;
+  const Node *n = &g->nodes[ni];
+  int a = n->inputs[0], b = n->inputs[1];
+  for (int k = 0; k < 2; k++)
+    if (g->values[n->inputs[k]].is_const && shape_numel(&g->values[n->inputs[k]].shape) > 0) {
+      /* A constant operand gets its own scale from its values. */
+      Value *cv = &g->values[n->inputs[k]];
+      if (!cv->q) {
+        QParam *qp = new_qparam();
+        double amax = 0;
+        for (int64_t i = 0; i < shape_numel(&cv->shape); i++) amax = fmax(amax, fabs(cv->data[i]));
+        if (!(amax > 0)) amax = 1;
+        qp->bits = 8;
+        qp->amax = amax;
+        qp->exp = (int)ceil(log2(amax / 127));
+        qp->scale = q->shift_mode ? ldexp(1.0, qp->exp) : amax / 127;
+        cv->q = qp;
+      }
+    }
+  ILayerKind kind = n->op == OP_ADD ? IL_ADD : n->op == OP_SUB ? IL_SUB : IL_MUL;
+  char *fused = NULL;
+  int out = kind == IL_MUL ? n->output : fuse_activation(q, ni, &fused);
+  ILayer *l = new_layer(q, kind, ni, out);
+  l->fused = fused;
+  l->in[0] = a;
+  l->in[1] = b;
+  l->nin = 2;
+  QParam *qa = activation_q(q, a), *qb = activation_q(q, b), *qy = activation_q(q, out);
+  const Shape *ys = &g->values[n->output].shape;
+  sc_eltwise_params *e = &l->p.elt;
+  if (ys->rank > SC_MAX_RANK) error_at(n->loc, "%s: integer mode supports rank up to %d", op_table[n->op].name, SC_MAX_RANK);
+  e->rank = ys->rank;
+  for (int i = 0; i < ys->rank; i++) e->dims[i] = (int32_t)ys->d[i];
+  eltwise_strides(&g->values[a].shape, e->a_strides, ys->rank);
+  eltwise_strides(&g->values[b].shape, e->b_strides, ys->rank);
+  double s;
+  int ex;
+  if (kind == IL_MUL) {
+    s = qa->scale * qb->scale;
+    ex = qa->exp + qb->exp;
+  } else if (q->shift_mode) {
+    /* Align exponents (the patent's residual add): the common exponent is the finer one. */
+    ex = qa->exp < qb->exp ? qa->exp : qb->exp;
+    s = ldexp(1.0, ex);
+    operand_scale(q, &e->a, qa, s, ex, 0);
+    operand_scale(q, &e->b, qb, s, ex, 0);
+    if (e->a.lshift > 23 || e->b.lshift > 23) {
+      ilayer_add_note(l, "operand exponents differ by more than 23; the coarser operand is shifted by 23");
+      if (e->a.lshift > 23) e->a.lshift = 23;
+      if (e->b.lshift > 23) e->b.lshift = 23;
+    }
+  } else {
+    /* Both operands to a common fine scale 2^-20 * max(s_a, s_b), as gemmlowp does. */
+    const int L = 20;
+    s = fmax(qa->scale, qb->scale) / ldexp(1.0, L);
+    ex = 0;
+    operand_scale(q, &e->a, qa, s * ldexp(1.0, L), 0, L);
+    operand_scale(q, &e->b, qb, s * ldexp(1.0, L), 0, L);
+  }
+  set_requant(q, l, &e->out, 1, &s, &ex, qy);
+  if (fused) clamp_for_activation(q, l, &e->out, qy);
+}
+
+/* Any elementwise function of one tensor, as a table over the 256 input codes. */
+static double apply_unary(OpKind op, double x) {
+  switch (op) {
+  case OP_RELU: return x > 0 ? x : 0;
+  case OP_RELU6: return x < 0 ? 0 : x > 6 ? 6 : x;
+  case OP_GELU: return 0.5 * x * (1 + erf(x / sqrt(2.0)));
+  case OP_SIGMOID: return 1 / (1 + exp(-x));
+  case OP_TANH: return tanh(x);
+  default: internal_error("no table for op %s", op_table[op].name);
+  }
+}
+
+static void q_lut(Q *q, int ni) {
+  Graph *g = q->g;
+  const Node *n = &g->nodes[ni];
+  int x = n->inputs[0];
+  ILayer *l = new_layer(q, IL_LUT, ni, n->output);
+  l->in[0] = x;
+  l->nin = 1;
+  QParam *qx = activation_q(q, x), *qy = activation_q(q, n->output);
+  int qmax = qmax_of(qy->bits);
+  for (int c = -128; c < 128; c++) {
+    double y = floor(apply_unary(n->op, c * qx->scale) / qy->scale + 0.5);
+    l->lut[c + 128] = (int8_t)(y > qmax ? qmax : y < -qmax ? -qmax : y);
+  }
+  l->lut_n = (int32_t)shape_numel(&g->values[x].shape);
+  ilayer_add_note(l, "%s as a 256-entry table", op_table[n->op].name);
+}
+
+static void q_transpose(Q *q, int ni) {
+  Graph *g = q->g;
+  const Node *n = &g->nodes[ni];
+  int x = n->inputs[0];
+  const Shape *xs = &g->values[x].shape;
+  if (xs->rank > SC_MAX_RANK) error_at(n->loc, "transpose: integer mode supports rank up to %d", SC_MAX_RANK);
+  ILayer *l = new_layer(q, IL_TRANSPOSE, ni, n->output);
+  l->in[0] = x;
+  l->nin = 1;
+  same_q(q, n->output, x);
+  const AttrValue *perm = node_attr(n, "perm");
+  l->p.tr.rank = xs->rank;
+  for (int i = 0; i < xs->rank; i++) {
+    l->p.tr.in_dims[i] = (int32_t)xs->d[i];
+    l->p.tr.perm[i] = (int32_t)perm->ints[i];
+  }
+}
+
+static void q_concat(Q *q, int ni) {
+  Graph *g = q->g;
+  const Node *n = &g->nodes[ni];
+  const Shape *ys = &g->values[n->output].shape;
+  int axis = normalize_axis(node_attr_int(n, "axis"), ys->rank);
+  ILayer *l = new_layer(q, IL_CONCAT, ni, n->output);
+  l->nin = n->ninputs;
+  QParam *qy = activation_q(q, n->output);
+  int64_t outer = 1;
+  for (int i = 0; i < axis; i++) outer *= ys->d[i];
+  l->cat_inner = xcalloc((size_t)n->ninputs, sizeof(int32_t));
+  l->cat_rq = xcalloc((size_t)n->ninputs, sizeof(sc_requant));
+  l->nch = n->ninputs;
+  l->shift = xcalloc((size_t)n->ninputs, 1);
+  if (!q->shift_mode) l->mult = xcalloc((size_t)n->ninputs, sizeof(int32_t));
+  bool any_rescale = false;
+  for (int k = 0; k < n->ninputs; k++) {
+    int v = n->inputs[k];
+    l->in[k] = v;
+    l->cat_inner[k] = (int32_t)(shape_numel(&g->values[v].shape) / outer);
+    QParam *qi = activation_q(q, v);
+    sc_requant *rq = &l->cat_rq[k];
+    if (q->shift_mode) {
+      l->shift[k] = (int8_t)(qy->exp - qi->exp);
+    } else {
+      int nsh;
+      dyadic(qi->scale / qy->scale, &l->mult[k], &nsh);
+      l->shift[k] = (int8_t)nsh;
+      rq->mult = &l->mult[k];
+    }
+    rq->shift = &l->shift[k];
+    rq->lo = -qmax_of(qy->bits);
+    rq->hi = qmax_of(qy->bits);
+    if (qi->scale != qy->scale) any_rescale = true;
+  }
+  l->p.cat.count = n->ninputs;
+  l->p.cat.outer = (int32_t)outer;
+  l->p.cat.inner = l->cat_inner;
+  l->p.cat.rq = any_rescale ? l->cat_rq : NULL;
+}
+
+/* ------------------------------------------------------------------- driver */
+
+IntProgram *quantize(Graph *g, CalibStats **stats, const Config *cfg) {
+  IntProgram *p = xcalloc(1, sizeof(IntProgram));
+  p->g = g;
+  p->cfg = cfg;
+  p->storage = xmalloc(sizeof(int) * (size_t)g->nvalues);
+  for (int v = 0; v < g->nvalues; v++) p->storage[v] = v;
+  Q q = {p, g, stats, cfg, cfg->requantize == REQ_SHIFT, xcalloc((size_t)g->nnodes, sizeof(bool))};
+  for (int i = 0; i < g->ninputs; i++) {
+    if (g->values[g->inputs[i]].dtype != DT_F32)
+      error_at(g->values[g->inputs[i]].loc, "integer mode needs f32 inputs (embedding ids are not "
+               "supported in integer mode yet)");
+    activation_q(&q, g->inputs[i]);
+  }
+  for (int i = 0; i < g->nnodes; i++) {
+    if (q.done[i]) continue;
+    const Node *n = &g->nodes[i];
+    switch (n->op) {
+    case OP_CONV2D:
+    case OP_LINEAR: q_conv_or_linear(&q, i); break;
+    case OP_MATMUL: q_matmul(&q, i); break;
+    case OP_MAXPOOL2D:
+    case OP_AVGPOOL2D:
+    case OP_GLOBAL_AVGPOOL: q_pool(&q, i); break;
+    case OP_ADD:
+    case OP_SUB:
+    case OP_MUL: q_eltwise(&q, i); break;
+    case OP_RELU:
+    case OP_RELU6:
+    case OP_GELU:
+    case OP_SIGMOID:
+    case OP_TANH: q_lut(&q, i); break;
+    case OP_TRANSPOSE: q_transpose(&q, i); break;
+    case OP_CONCAT: q_concat(&q, i); break;
+    case OP_FLATTEN:
+    case OP_RESHAPE:
+      /* Same bytes, new shape: the output uses its input's buffer and scale. */
+      p->storage[n->output] = p->storage[n->inputs[0]];
+      same_q(&q, n->output, n->inputs[0]);
+      q.done[i] = true;
+      break;
+    default:
+      error_at(n->loc, "%s has no integer kernel yet; run this model with --float", op_table[n->op].name);
+    }
+  }
+  for (int k = 0; k < g->noutputs; k++) activation_q(&q, g->outputs[k]);
+  free(q.done);
+  return p;
+}

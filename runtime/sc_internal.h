@@ -1,0 +1,105 @@
+/* sc_internal.h — helpers shared by the scalar reference kernels (sc_*_s8.c).
+ * Not part of the runtime's API: generated code and the compiler use shiftc_rt.h.
+ * C99, static inline, no libc. */
+#ifndef SC_INTERNAL_H
+#define SC_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shiftc_rt.h"
+
+/* sum over i < len of a[i*sa] * b[i*sb], in int32 (legalization proves it fits). */
+static inline int32_t sc_dot_s8(const int8_t *a, ptrdiff_t sa, const int8_t *b, ptrdiff_t sb,
+                                int32_t len) {
+  int32_t acc = 0;
+  for (int32_t i = 0; i < len; i++) acc += (int32_t)a[i * sa] * (int32_t)b[i * sb];
+  return acc;
+}
+
+/* The accumulator of one output of a reduction (conv, linear, matmul), with the
+ * k-split of sc_requant (shiftc_rt.h):
+ *   k_chunk == 0: acc = bias + sum of all terms.
+ *   k_chunk  > 0: the terms, in the reduction's natural order (for conv: input
+ *     channel, then kernel row, then kernel column; padded positions count as terms
+ *     of value 0, so chunk boundaries do not depend on the output position), are cut
+ *     into consecutive chunks of k_chunk terms (the last one may be shorter);
+ *     acc = rshift_round(bias, pre_shift) + sum over chunks of
+ *           rshift_round(chunk's partial sum, pre_shift).
+ *     This holds even when the whole reduction fits in one chunk.
+ * Feed the terms in order with sc_kacc_dot (products) and sc_kacc_zeros (padding),
+ * then read the result with sc_kacc_end. */
+typedef struct sc_kacc {
+  int32_t total; /* bias (pre-shifted) + the finished chunks (each pre-shifted) */
+  int32_t part;  /* sum of the terms of the open chunk */
+  int32_t room;  /* terms the open chunk still takes (split mode only) */
+  int32_t chunk; /* k_chunk, 0: no split */
+  int pre_shift;
+} sc_kacc;
+
+static inline void sc_kacc_init(sc_kacc *k, const sc_requant *rq, int32_t bias) {
+  k->part = 0;
+  if (rq->k_chunk > 0) {
+    k->chunk = rq->k_chunk;
+    k->room = rq->k_chunk;
+    k->pre_shift = rq->pre_shift;
+    k->total = sc_rshift_round(bias, rq->pre_shift);
+  } else {
+    k->chunk = 0;
+    k->room = 0;
+    k->pre_shift = 0;
+    k->total = bias;
+  }
+}
+
+/* Adds the len terms a[i*sa] * b[i*sb], closing chunks where they fill up. */
+static inline void sc_kacc_dot(sc_kacc *k, const int8_t *a, ptrdiff_t sa, const int8_t *b,
+                               ptrdiff_t sb, int32_t len) {
+  if (k->chunk == 0) {
+    k->part += sc_dot_s8(a, sa, b, sb, len);
+    return;
+  }
+  while (len >= k->room) {
+    int32_t r = k->room;
+    k->total += sc_rshift_round(k->part + sc_dot_s8(a, sa, b, sb, r), k->pre_shift);
+    k->part = 0;
+    k->room = k->chunk;
+    len -= r;
+    if (len == 0) return; /* do not form a pointer past the operands */
+    a += r * sa;
+    b += r * sb;
+  }
+  k->part += sc_dot_s8(a, sa, b, sb, len);
+  k->room -= len;
+}
+
+/* Adds len terms of value 0 (padded positions): they only move chunk boundaries. */
+static inline void sc_kacc_zeros(sc_kacc *k, int32_t len) {
+  if (k->chunk == 0) return;
+  if (len < k->room) {
+    k->room -= len;
+    return;
+  }
+  len -= k->room;
+  k->total += sc_rshift_round(k->part, k->pre_shift);
+  k->part = 0;
+  k->room = k->chunk - len % k->chunk; /* whole chunks of zeros add rshift(0) = 0 */
+}
+
+static inline int32_t sc_kacc_end(const sc_kacc *k) {
+  return k->total + (k->chunk ? sc_rshift_round(k->part, k->pre_shift) : k->part);
+}
+
+/* Kernel taps t in [0, k) whose input position base + t*dil (dil >= 1) lies in
+ * [0, size): the range [*lo, *hi), empty when *lo == *hi. */
+static inline void sc_tap_range(int32_t base, int32_t dil, int32_t k, int32_t size, int32_t *lo,
+                                int32_t *hi) {
+  int32_t a = base >= 0 ? 0 : (-base + dil - 1) / dil;      /* first t: base + t*dil >= 0 */
+  int32_t b = base >= size ? 0 : (size - 1 - base) / dil + 1; /* past last t: < size */
+  if (b > k) b = k;
+  if (a > b) a = b;
+  *lo = a;
+  *hi = b;
+}
+
+#endif
