@@ -14,6 +14,7 @@ GEN      = $(B)/gen
 COMPILER_SRCS = $(filter-out compiler/main.c,$(wildcard compiler/*.c))
 GRAMMAR_OBJS  = parser.o lexer.o
 RUNTIME_SRCS  = $(wildcard runtime/*.c)
+TARGET_SRCS   = $(wildcard targets/*.c targets/*/*.c)
 CFLAGS_ALL    = $(STD) $(WARN) $(OPT) -MMD -MP -pthread -Icompiler -Iruntime -I$(GEN)
 # The runtime is C99 with no libc beyond stdint/stddef/string: held to that here too.
 CFLAGS_RT     = -std=c99 -pedantic $(WARN) -Werror $(OPT) -MMD -MP -Iruntime
@@ -21,9 +22,9 @@ CFLAGS_RT     = -std=c99 -pedantic $(WARN) -Werror $(OPT) -MMD -MP -Iruntime
 # One object set per flavour: release (./shiftc) and sanitized (tests). The
 # runtime's kernels are linked into shiftc: its integer interpreter calls them.
 REL_OBJS = $(COMPILER_SRCS:compiler/%.c=$(B)/rel/%.o) $(addprefix $(B)/rel/,$(GRAMMAR_OBJS)) \
-           $(RUNTIME_SRCS:runtime/%.c=$(B)/rel/rt/%.o)
+           $(RUNTIME_SRCS:runtime/%.c=$(B)/rel/rt/%.o) $(TARGET_SRCS:targets/%.c=$(B)/rel/targets/%.o)
 SAN_OBJS = $(COMPILER_SRCS:compiler/%.c=$(B)/san/%.o) $(addprefix $(B)/san/,$(GRAMMAR_OBJS)) \
-           $(RUNTIME_SRCS:runtime/%.c=$(B)/san/rt/%.o)
+           $(RUNTIME_SRCS:runtime/%.c=$(B)/san/rt/%.o) $(TARGET_SRCS:targets/%.c=$(B)/san/targets/%.o)
 
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(B)/san/tests/%,$(wildcard tests/unit/*.c))
 CLI_TESTS  = $(patsubst tests/cli/%.c,$(B)/san/tests/%,$(wildcard tests/cli/*.c))
@@ -62,6 +63,12 @@ $(B)/rel/rt/%.o: runtime/%.c
 $(B)/san/rt/%.o: runtime/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_RT) $(SAN) -c -o $@ $<
+$(B)/rel/targets/%.o: targets/%.c $(GEN)/parser.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+$(B)/san/targets/%.o: targets/%.c $(GEN)/parser.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(SAN) -c -o $@ $<
 $(B)/san/%.o: compiler/%.c $(GEN)/parser.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(SAN) -c -o $@ $<
@@ -100,4 +107,4 @@ demo: shiftc
 clean:
 	rm -rf $(B) shiftc
 
--include $(wildcard $(B)/*/*.d $(B)/*/rt/*.d)
+-include $(wildcard $(B)/*/*.d $(B)/*/rt/*.d $(B)/*/targets/*.d $(B)/*/targets/*/*.d)

@@ -2,6 +2,7 @@
  * command. Each command is a short function over the passes declared in shiftc.h. */
 #define _POSIX_C_SOURCE 200809L
 #include "shiftc.h"
+#include "../targets/target.h"
 
 #include <errno.h>
 #include <math.h>
@@ -13,12 +14,17 @@ static const char usage[] =
     "usage: shiftc COMMAND MODEL.nn [options]\n"
     "\n"
     "commands:\n"
+    "  compile MODEL.nn -c CONFIG.yaml [--target TARGET] [-o OUTDIR]\n"
+    "          calibrate, quantize, legalize and write C, goldens and reports into OUTDIR\n"
+    "          (default build/<model>)\n"
     "  run     MODEL.nn --input X.npy [--int|--float] [-c CONFIG.yaml] [-o Y.npy] [--raw]\n"
     "          run the model in the compiler's interpreter: --float is the float reference,\n"
     "          --int the bit-exact integer semantics (--raw: write int8 codes)\n"
     "  eval    MODEL.nn -c CONFIG.yaml --data TEST.safetensors [--float]\n"
     "          float vs integer top-1 on a labelled set (tensors: the model input, 'labels'),\n"
     "          their agreement, and per-layer SQNR\n"
+    "  verify  OUTDIR\n"
+    "          rebuild the generated test and check its goldens bit for bit\n"
     "  check   MODEL.nn [-c CONFIG.yaml]\n"
     "          parse, infer shapes and print the graph after lowering\n"
     "\n"
@@ -303,66 +309,90 @@ static int cmd_eval(const Options *o) {
   Samples s = samples_from_tensor(x, in, o->data);
   if (labels->shape.d[0] != s.n)
     error_file(o->data, "'labels' holds %lld labels for %d samples", (long long)labels->shape.d[0], s.n);
-  const Value *out = &g->values[g->outputs[0]];
-  int64_t classes = shape_numel(&out->shape);
-  FloatRun *r = float_run_new(g);
-  /* The integer program, unless --float asks for the float reference alone. */
-  IntProgram *p = o->mode_float ? NULL : load_int_program(o->model, &cfg);
-  IntRun *ir = p ? int_run_new(p) : NULL;
-  int8_t *codes = xmalloc((size_t)s.per_sample);
-  /* Per-layer SQNR: the float graph's value of the same name is the reference. */
-  int nl = p ? p->nlayers : 0;
-  double *sig = xcalloc((size_t)nl + 1, sizeof(double)), *noise = xcalloc((size_t)nl + 1, sizeof(double));
-  int *ref = xcalloc((size_t)nl + 1, sizeof(int));
-  for (int k = 0; k < nl; k++) ref[k] = graph_find_value(g, p->g->values[p->layers[k].out].name);
-  int correct = 0, icorrect = 0, agree = 0;
-  for (int i = 0; i < s.n; i++) {
-    const float *xi = s.data + (size_t)i * (size_t)s.per_sample;
-    float_run(r, &xi);
-    int fpred = argmax(r->buf[out->id], classes);
-    correct += fpred == labels->i[i];
-    if (!p) continue;
-    const Value *pin = &p->g->values[p->g->inputs[0]];
-    quantize_values(pin->q, xi, codes, s.per_sample);
-    const int8_t *cin = codes;
-    int_run(ir, &cin);
-    const Value *pout = &p->g->values[p->g->outputs[0]];
-    int best = 0;
-    for (int64_t j = 1; j < classes; j++)
-      if (ir->buf[pout->id][j] > ir->buf[pout->id][best]) best = (int)j;
-    icorrect += best == labels->i[i];
-    agree += best == fpred;
-    for (int k = 0; k < nl; k++) {
-      if (ref[k] < 0) continue;
-      const Value *v = &p->g->values[p->layers[k].out];
-      const float *fx = r->buf[ref[k]];
-      double sc = v->q->scale;
-      for (int64_t j = 0; j < shape_numel(&v->shape); j++) {
-        double d = fx[j] - ir->buf[v->id][j] * sc;
-        sig[k] += (double)fx[j] * fx[j];
-        noise[k] += d * d;
-      }
-    }
-  }
   printf("%s: %d samples from %s\n", g->name, s.n, o->data);
-  printf("float top-1: %.2f%% (%d/%d)\n", 100.0 * correct / s.n, correct, s.n);
-  if (p) {
-    printf("int%d top-1: %.2f%% (%d/%d)  [requantize: %s, calibration: %s, weights: %d-bit %s]\n",
-           p->g->values[p->g->outputs[0]].q->bits, 100.0 * icorrect / s.n, icorrect, s.n,
-           requant_mode_name(cfg.requantize), calib_method_name(cfg.calib_method), cfg.weight_bits,
-           cfg.granularity == GRAN_PER_CHANNEL ? "per-channel" : "per-tensor");
-    printf("agreement: %.2f%% (%d/%d)\n", 100.0 * agree / s.n, agree, s.n);
-    printf("per-layer SQNR (dB, integer vs float on these samples):\n");
-    for (int k = 0; k < nl; k++) {
-      const ILayer *l = &p->layers[k];
-      const Node *n = &p->g->nodes[l->node];
-      double db = noise[k] > 0 ? 10 * log10(sig[k] / noise[k]) : INFINITY;
-      printf("  %-24s %-10s%s%s  %6.1f\n", p->g->values[l->out].name, op_table[n->op].name,
-             l->fused ? " + " : "", l->fused ? l->fused : "", db);
+  if (o->mode_float) {
+    const Value *out = &g->values[g->outputs[0]];
+    int64_t classes = shape_numel(&out->shape);
+    FloatRun *r = float_run_new(g);
+    int correct = 0;
+    for (int i = 0; i < s.n; i++) {
+      const float *xi = s.data + (size_t)i * (size_t)s.per_sample;
+      float_run(r, &xi);
+      correct += argmax(r->buf[out->id], classes) == labels->i[i];
     }
+    printf("float top-1: %.2f%% (%d/%d)\n", 100.0 * correct / s.n, correct, s.n);
+    float_run_free(r);
+    return 0;
   }
-  float_run_free(r);
+  IntProgram *p = load_int_program(o->model, &cfg);
+  Measurement m = measure(p, g, &s, s.n, labels->i);
+  printf("float top-1: %.2f%% (%d/%d)\n", 100.0 * m.float_correct / s.n, m.float_correct, s.n);
+  printf("int%d top-1: %.2f%% (%d/%d)  [requantize: %s, calibration: %s, weights: %d-bit %s]\n",
+         p->g->values[p->g->outputs[0]].q->bits, 100.0 * m.int_correct / s.n, m.int_correct, s.n,
+         requant_mode_name(cfg.requantize), calib_method_name(cfg.calib_method), cfg.weight_bits,
+         cfg.granularity == GRAN_PER_CHANNEL ? "per-channel" : "per-tensor");
+  printf("agreement: %.2f%% (%d/%d)\n", 100.0 * m.agree / s.n, m.agree, s.n);
+  printf("per-layer SQNR (dB, integer vs float on these samples):\n");
+  for (int k = 0; k < p->nlayers; k++) {
+    const ILayer *l = &p->layers[k];
+    const Node *n = &p->g->nodes[l->node];
+    printf("  %-24s %-10s%s%-28s %6.1f\n", p->g->values[l->out].name, op_table[n->op].name,
+           l->fused ? " + " : "   ", l->fused ? l->fused : "", m.sqnr_db[k]);
+  }
   return 0;
+}
+
+/* mkdir -p */
+static void make_dirs(const char *path) {
+  if (!*path) error_cli("the output folder name is empty");
+  char *p = xstrdup(path);
+  for (char *c = p + 1; *c; c++) {
+    if (*c != '/') continue;
+    *c = '\0';
+    if (mkdir(p, 0777) != 0 && errno != EEXIST) error_cli("cannot create folder '%s': %s", p, strerror(errno));
+    *c = '/';
+  }
+  if (mkdir(p, 0777) != 0 && errno != EEXIST) error_cli("cannot create folder '%s': %s", p, strerror(errno));
+  free(p);
+}
+
+/* Samples over which compile measures SQNR for the report. */
+#define REPORT_SQNR_SAMPLES 64
+
+static int cmd_compile(const Options *o) {
+  if (!o->model) error_cli("compile: no model given (shiftc compile MODEL.nn -c CONFIG.yaml)");
+  Config cfg = load_config(o);
+  const Target *t = o->target ? target_lookup(cfg.target) : target_lookup_at(cfg.target, cfg.target_loc);
+  IntProgram *p = load_int_program(o->model, &cfg);
+  const char *outdir = o->output ? o->output : xformat("build/%s", p->g->name);
+  Graph *fg = load_model(o->model);
+  Samples *cal = samples_from_file(fg, cfg.calib_data, cfg.calib_data_loc);
+  int nm = cal[0].n < REPORT_SQNR_SAMPLES ? cal[0].n : REPORT_SQNR_SAMPLES;
+  Measurement m = measure(p, fg, cal, nm, NULL);
+  make_dirs(outdir);
+  emit_c(p, t, outdir, cal, cfg.golden);
+  write_report(p, &m, outdir);
+  int64_t macs = 0, wbytes = 0;
+  int worst = -1;
+  for (int k = 0; k < p->nlayers; k++) {
+    macs += p->layers[k].macs;
+    wbytes += (p->layers[k].weight_count * p->layers[k].weight_bits + 7) / 8;
+    if (!isnan(m.sqnr_db[k]) && (worst < 0 || m.sqnr_db[k] < m.sqnr_db[worst])) worst = k;
+  }
+  printf("%s -> %s/ (target %s, requantize %s, calibration %s)\n", o->model, outdir, cfg.target,
+         requant_mode_name(cfg.requantize), calib_method_name(cfg.calib_method));
+  printf("  %d layers, %lld MACs, %lld weight bytes; arena %lld bytes (liveness lower bound %lld, "
+         "all tensors %lld)\n", p->nlayers, (long long)macs, (long long)wbytes, (long long)p->arena_bytes,
+         (long long)p->lower_bound, (long long)p->sum_bytes);
+  if (worst >= 0)
+    printf("  worst SQNR %.1f dB at %s (over %d calibration samples); %d goldens\n", m.sqnr_db[worst],
+           p->layers[worst].name, nm, cfg.golden);
+  return 0;
+}
+
+static int cmd_verify(const Options *o) {
+  if (!o->model) error_cli("verify: no output folder given (shiftc verify OUTDIR)");
+  return verify_outdir(o->model);
 }
 
 static int cmd_check(const Options *o) {
@@ -377,5 +407,7 @@ int main(int argc, char **argv) {
   if (strcmp(o.command, "run") == 0) return cmd_run(&o);
   if (strcmp(o.command, "eval") == 0) return cmd_eval(&o);
   if (strcmp(o.command, "check") == 0) return cmd_check(&o);
-  error_cli("unknown command '%s' (commands: run, eval, check; see shiftc --help)", o.command);
+  if (strcmp(o.command, "compile") == 0) return cmd_compile(&o);
+  if (strcmp(o.command, "verify") == 0) return cmd_verify(&o);
+  error_cli("unknown command '%s' (commands: compile, run, eval, verify, check; see shiftc --help)", o.command);
 }

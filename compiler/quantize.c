@@ -258,6 +258,7 @@ static void quantize_weights(Q *q, ILayer *l, const Node *n, const QParam *qx, c
   int *acc_exp = xcalloc((size_t)oc, sizeof(int));
   double tensor_max = 0;
   for (int64_t i = 0; i < oc * per; i++) tensor_max = fmax(tensor_max, fabs(wf[i]));
+  double bmax = ldexp(1.0, cfg->bias_bits - 1) - 1;
   for (int64_t c = 0; c < oc; c++) {
     const float *wc = wf + c * per;
     int64_t cnt = per;
@@ -279,6 +280,21 @@ static void quantize_weights(Q *q, ILayer *l, const Node *n, const QParam *qx, c
     } else {
       s = amax / qmax;
     }
+    /* A (near-)dead channel gets a tiny weight scale, so its rescale shift leaves
+     * [-31, 31] and its bias overflows the bias word (algorithms.md §4). Enlarge the
+     * scale until both fit: the channel's weights were negligible at that scale. */
+    double s0 = s;
+    for (int guard = 0; guard < 200; guard++) {
+      double acc = qx->scale * s, m = acc / qy->scale;
+      double bq = bias ? fabs(floor(bias[c] / acc + 0.5)) : 0;
+      int n = q->shift_mode ? qy->exp - (qx->exp + e) : -(int)floor(log2(m)) - 1;
+      if (n <= 31 && bq <= bmax) break;
+      s *= 2;
+      e++;
+    }
+    if (s != s0)
+      ilayer_add_note(l, "channel %lld: weight scale enlarged from %g to %g so that its shift and bias "
+                      "fit (max |w| = %g)", (long long)c, s0, s, amax);
     l->w_scale[c] = s;
     acc_scale[c] = qx->scale * s;
     acc_exp[c] = qx->exp + e;
@@ -289,19 +305,15 @@ static void quantize_weights(Q *q, ILayer *l, const Node *n, const QParam *qx, c
   }
   if (bias) {
     l->bias = xcalloc((size_t)oc, sizeof(int32_t));
-    double bmax = ldexp(1.0, cfg->bias_bits - 1) - 1;
-    int clamped = 0;
     for (int64_t c = 0; c < oc; c++) {
       double v = floor(bias[c] / acc_scale[c] + 0.5);
       if (v > bmax || v < -bmax) {
-        clamped++;
         ilayer_add_note(l, "channel %lld: bias %g needs %.0f at scale %g, beyond %d bits; clamped",
                         (long long)c, bias[c], v, acc_scale[c], cfg->bias_bits);
         v = v > bmax ? bmax : -bmax;
       }
       l->bias[c] = (int32_t)v;
     }
-    (void)clamped;
   }
   set_requant(q, l, rq, (int)oc, acc_scale, acc_exp, qy);
   free(acc_scale);

@@ -147,6 +147,12 @@ Tensor npy_load(const char *path);
 bool npy_save_f32(const char *path, const Shape *shape, const float *data);
 bool npy_save_i8(const char *path, const Shape *shape, const int8_t *data);
 bool npy_save_i32(const char *path, const Shape *shape, const int32_t *data);
+/* The parsers behind the loaders, for the fuzzer: NULL on success, else a message
+ * (heap; the caller frees it) and *out left empty. */
+const char *safetensors_parse_buffer(const char *name, const unsigned char *buf, size_t len, TensorFile *out);
+const char *npy_parse_buffer(const char *name, const unsigned char *buf, size_t len, Tensor *out);
+void tensor_free(Tensor *t);
+void tensorfile_clear(TensorFile *tf);
 
 /* --------------------------------------------------------------- config.c */
 
@@ -530,5 +536,48 @@ void int_run_free(IntRun *r);
 void int_run(IntRun *r, const int8_t *const *inputs);
 /* Quantizes one float input sample to codes with the value's scale. */
 void quantize_values(const QParam *q, const float *x, int8_t *out, int64_t n);
+
+/* --------------------------------------------------------------- measure.c */
+
+typedef struct Measurement {
+  int samples;
+  int nlayers;
+  double *sqnr_db;    /* per layer of the program; NAN where the float graph has no such value */
+  int float_correct;  /* top-1 against labels (when given) */
+  int int_correct;
+  int agree;          /* integer and float top-1 equal */
+} Measurement;
+
+/* Runs the float graph `fg` (as written, batchnorm unfolded) and the integer
+ * program side by side over n samples. labels may be NULL. */
+Measurement measure(const IntProgram *p, const Graph *fg, const Samples *s, int n, const int64_t *labels);
+
+/* ---------------------------------------------------------------- report.c */
+
+/* Writes OUTDIR/<model>.report.md and OUTDIR/<model>.report.json atomically, with
+ * the same numbers: per layer op, shapes, bits, scales, shifts, clamps, legalization
+ * notes, MACs, bytes and SQNR (from m); calibration thresholds and histograms; the
+ * memory plan; totals. Byte-identical across runs. A write failure is a user error. */
+void write_report(const IntProgram *p, const Measurement *m, const char *outdir);
+
+/* ------------------------------------------------------------------ emit.c */
+
+typedef struct Target Target; /* targets/target.h: a code-generation target */
+
+/* Writes the generated C into outdir (created like mkdir -p): <model>.h, <model>.c,
+ * <model>_golden.c, <model>_test.c, Makefile and the runtime files the target needs
+ * (found next to the executable or in $SHIFTC_RUNTIME_DIR). Each file is written
+ * atomically and is byte-identical for the same inputs. <model> is g->name made a C
+ * identifier. The goldens are the first golden_n samples of golden_src (one Samples
+ * per graph input, in g->inputs order; may be NULL when golden_n is 0), quantized and
+ * run through int_run. Failures to write are user errors. */
+void emit_c(const IntProgram *p, const Target *t, const char *outdir, const Samples *golden_src, int golden_n);
+
+/* ---------------------------------------------------------------- verify.c */
+
+/* `shiftc verify OUTDIR`: `make -C OUTDIR`, then OUTDIR/<model>_test (the model named
+ * by the folder's one *_test.c), echoing both. Returns 0 when every golden is
+ * bit-exact, 1 otherwise; a missing folder or one shiftc did not write is a user error. */
+int verify_outdir(const char *outdir);
 
 #endif

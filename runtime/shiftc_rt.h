@@ -94,9 +94,9 @@ static inline int8_t sc_requant_dyadic_s8(int32_t acc, int32_t m0, int n) {
 
 /* Requantization of int32 accumulators to output codes, per output channel.
  * acc -> y = clamp(shift_round(mult ? rdmulh(acc, mult[c]) : acc, shift[c]), lo, hi).
- * A reduction longer than k_chunk terms is split: each partial sum over k_chunk
- * terms is rounded right by pre_shift before the partials are added (legalization
- * sets this only where int32 could overflow; otherwise k_chunk = 0, no split). */
+ * With k_chunk > 0 the reduction is split: each partial sum over k_chunk terms, and
+ * the bias, is rounded right by pre_shift before they are added (legalization sets
+ * this only where int32 could overflow; otherwise k_chunk = 0, no split). */
 typedef struct sc_requant {
   const int32_t *mult;  /* dyadic M0 per channel in [2^30, 2^31), or NULL in shift mode */
   const int8_t *shift;  /* per channel: right shift, negative = left shift */
@@ -143,9 +143,9 @@ typedef struct sc_pool2d_params {
 void sc_maxpool2d_s8(const sc_pool2d_params *p, const int8_t *x, int8_t *y);
 void sc_avgpool2d_s8(const sc_pool2d_params *p, const int8_t *x, int8_t *y);
 
-/* Elementwise a (op) b with NumPy broadcasting (shapes padded to SC_MAX_RANK on
- * the left; a stride of 0 repeats). Each operand is first brought to a common
- * scale: t = shift_round(mult ? rdmulh(x << in_lshift, mult) : x << in_lshift, shift);
+/* Elementwise a (op) b with NumPy broadcasting over the output shape dims[0..rank)
+ * (an operand's stride is 0 along a broadcast axis). Each operand is first brought
+ * to a common scale: t = shift_round(mult ? rdmulh(x * 2^lshift, mult) : x * 2^lshift, shift);
  * add/sub then requantize t_a +/- t_b with out; mul requantizes x_a * x_b with out. */
 #define SC_MAX_RANK 6
 typedef struct sc_operand_scale {

@@ -1,0 +1,207 @@
+/* scalar.c — the scalar target: portable C99 that calls the runtime's reference
+ * kernels (runtime/sc_*.c), the very functions the compiler's integer interpreter
+ * (interp_int.c) calls, with the very parameters; so the generated code matches
+ * `shiftc run --int` by construction. Each layer gets a `static const` params
+ * struct written out field by field (designated initializers, so a reader sees
+ * what every number is), and a one-line body calling its kernel. */
+#include "../target.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const scalar_runtime[] = {"shiftc_rt.h", "sc_internal.h", "sc_*.c", NULL};
+
+/* The C expression for `ptr`, which must point into the array `name` of `count`
+ * elements of `elem` bytes starting at `base` (or be NULL): "NULL", "name", "name + 3". */
+static char *ptr_expr(const void *ptr, const void *base, size_t elem, int64_t count, const char *name,
+                      const LayerCtx *c, const char *what) {
+  if (!ptr) return xstrdup("NULL");
+  const char *p = ptr, *b = base;
+  if (b && name && p >= b && p < b + (size_t)count * elem && (size_t)(p - b) % elem == 0) {
+    size_t k = (size_t)(p - b) / elem;
+    return k ? xformat("%s + %zu", name, k) : xstrdup(name);
+  }
+  internal_error("layer %s: %s points outside the layer's arrays", c->fn, what);
+}
+
+static void put_ints(StrBuf *out, const int32_t *v, int n) {
+  if (n <= 0) {
+    sb_puts(out, "{0}"); /* rank 0: one element */
+    return;
+  }
+  sb_putc(out, '{');
+  for (int i = 0; i < n; i++) sb_printf(out, "%s%d", i ? ", " : "", (int)v[i]);
+  sb_putc(out, '}');
+}
+
+/* One sc_requant as an initializer, its pointers into the layer's mult/shift arrays. */
+static void put_requant(StrBuf *out, const LayerCtx *c, const sc_requant *rq, const char *indent) {
+  const ILayer *l = c->l;
+  char *mult = ptr_expr(rq->mult, l->mult, sizeof(int32_t), l->nch, c->mult, c, "rq.mult");
+  char *shift = ptr_expr(rq->shift, l->shift, sizeof(int8_t), l->nch, c->shift, c, "rq.shift");
+  sb_printf(out, "{\n");
+  sb_printf(out, "%s  .mult = %s,%s\n", indent, mult, rq->mult ? "" : " /* shift mode: no multiplier */");
+  sb_printf(out, "%s  .shift = %s,\n", indent, shift);
+  sb_printf(out, "%s  .per_channel = %d,\n", indent, rq->per_channel);
+  sb_printf(out, "%s  .lo = %d,\n", indent, (int)rq->lo);
+  sb_printf(out, "%s  .hi = %d,\n", indent, (int)rq->hi);
+  sb_printf(out, "%s  .k_chunk = %d,%s\n", indent, (int)rq->k_chunk, rq->k_chunk ? "" : " /* no k-split */");
+  sb_printf(out, "%s  .pre_shift = %d,\n", indent, rq->pre_shift);
+  sb_printf(out, "%s}", indent);
+  free(mult);
+  free(shift);
+}
+
+static void put_operand_scale(StrBuf *out, const char *field, const sc_operand_scale *s) {
+  sb_printf(out, "    .%s = {.mult = %d, .lshift = %d, .shift = %d},\n", field, (int)s->mult, s->lshift, s->shift);
+}
+
+static void emit_data(StrBuf *out, const LayerCtx *c) {
+  const ILayer *l = c->l;
+  switch (l->kind) {
+  case IL_CONV2D: {
+    const sc_conv2d_params *q = &l->p.conv;
+    char *w = ptr_expr(q->weight, l->weight, 1, l->weight_count, c->weight, c, "weight");
+    char *b = ptr_expr(q->bias, l->bias, sizeof(int32_t), l->nch, c->bias, c, "bias");
+    sb_printf(out, "static const sc_conv2d_params %s_params = {\n", c->fn);
+    sb_printf(out, "    .n = %d, .in_c = %d, .in_h = %d, .in_w = %d,\n", q->n, q->in_c, q->in_h, q->in_w);
+    sb_printf(out, "    .out_c = %d, .out_h = %d, .out_w = %d,\n", q->out_c, q->out_h, q->out_w);
+    sb_printf(out, "    .k_h = %d, .k_w = %d, .stride_h = %d, .stride_w = %d,\n", q->k_h, q->k_w, q->stride_h,
+              q->stride_w);
+    sb_printf(out, "    .pad_t = %d, .pad_l = %d, .dil_h = %d, .dil_w = %d, .groups = %d,\n", q->pad_t, q->pad_l,
+              q->dil_h, q->dil_w, q->groups);
+    sb_printf(out, "    .weight = %s,\n    .bias = %s,\n    .rq = ", w, b);
+    put_requant(out, c, &q->rq, "    ");
+    sb_puts(out, ",\n};\n");
+    free(w);
+    free(b);
+    break;
+  }
+  case IL_LINEAR: {
+    const sc_linear_params *q = &l->p.lin;
+    char *w = ptr_expr(q->weight, l->weight, 1, l->weight_count, c->weight, c, "weight");
+    char *b = ptr_expr(q->bias, l->bias, sizeof(int32_t), l->nch, c->bias, c, "bias");
+    sb_printf(out, "static const sc_linear_params %s_params = {\n", c->fn);
+    sb_printf(out, "    .rows = %d, .in = %d, .out = %d,\n", q->rows, q->in, q->out);
+    sb_printf(out, "    .weight = %s,\n    .bias = %s,\n    .rq = ", w, b);
+    put_requant(out, c, &q->rq, "    ");
+    sb_puts(out, ",\n};\n");
+    free(w);
+    free(b);
+    break;
+  }
+  case IL_MAXPOOL2D:
+  case IL_AVGPOOL2D: {
+    const sc_pool2d_params *q = &l->p.pool;
+    sb_printf(out, "static const sc_pool2d_params %s_params = {\n", c->fn);
+    sb_printf(out, "    .planes = %d, .in_h = %d, .in_w = %d, .out_h = %d, .out_w = %d,\n", q->planes, q->in_h,
+              q->in_w, q->out_h, q->out_w);
+    sb_printf(out, "    .k_h = %d, .k_w = %d, .stride_h = %d, .stride_w = %d, .pad_t = %d, .pad_l = %d,\n", q->k_h,
+              q->k_w, q->stride_h, q->stride_w, q->pad_t, q->pad_l);
+    sb_printf(out, "    .rq = ");
+    put_requant(out, c, &q->rq, "    ");
+    sb_printf(out, ",%s\n};\n", l->kind == IL_MAXPOOL2D ? " /* unused by max pooling: same scale in and out */" : "");
+    break;
+  }
+  case IL_ADD:
+  case IL_SUB:
+  case IL_MUL: {
+    const sc_eltwise_params *q = &l->p.elt;
+    sb_printf(out, "static const sc_eltwise_params %s_params = {\n", c->fn);
+    sb_printf(out, "    .rank = %d,\n    .dims = ", q->rank);
+    put_ints(out, q->dims, q->rank);
+    sb_puts(out, ",\n    .a_strides = ");
+    put_ints(out, q->a_strides, q->rank);
+    sb_puts(out, ",\n    .b_strides = ");
+    put_ints(out, q->b_strides, q->rank);
+    sb_puts(out, ",\n");
+    put_operand_scale(out, "a", &q->a);
+    put_operand_scale(out, "b", &q->b);
+    sb_puts(out, "    .out = ");
+    put_requant(out, c, &q->out, "    ");
+    sb_puts(out, ",\n};\n");
+    break;
+  }
+  case IL_LUT: break; /* the table emit.c wrote is all it needs */
+  case IL_TRANSPOSE: {
+    const sc_transpose_params *q = &l->p.tr;
+    sb_printf(out, "static const sc_transpose_params %s_params = {\n", c->fn);
+    sb_printf(out, "    .rank = %d,\n    .in_dims = ", q->rank);
+    put_ints(out, q->in_dims, q->rank);
+    sb_puts(out, ",\n    .perm = ");
+    put_ints(out, q->perm, q->rank);
+    sb_puts(out, ",\n};\n");
+    break;
+  }
+  case IL_CONCAT: {
+    const sc_concat_params *q = &l->p.cat;
+    char *inner = ptr_expr(q->inner, l->cat_inner, sizeof(int32_t), l->nin, c->inner, c, "inner");
+    char *rq = xstrdup("NULL");
+    if (q->rq) {
+      if (q->rq != l->cat_rq) internal_error("layer %s: concat rq points outside the layer", c->fn);
+      free(rq);
+      rq = xformat("%s_rq", c->fn);
+      sb_printf(out, "/* per input: rescale to the output's scale */\n");
+      sb_printf(out, "static const sc_requant %s_rq[%d] = {\n", c->fn, q->count);
+      for (int k = 0; k < q->count; k++) {
+        sb_puts(out, "    ");
+        put_requant(out, c, &q->rq[k], "    ");
+        sb_puts(out, ",\n");
+      }
+      sb_puts(out, "};\n");
+    }
+    sb_printf(out, "static const sc_concat_params %s_params = {\n", c->fn);
+    sb_printf(out, "    .count = %d,\n    .outer = %d,\n    .inner = %s,\n    .rq = %s,%s\n};\n", q->count,
+              (int)q->outer, inner, rq, q->rq ? "" : " /* every input has the output's scale: plain copies */");
+    free(inner);
+    free(rq);
+    break;
+  }
+  case IL_MATMUL: {
+    const sc_matmul_params *q = &l->p.mm;
+    sb_printf(out, "static const sc_matmul_params %s_params = {\n", c->fn);
+    sb_printf(out, "    .batch = %d, .m = %d, .k = %d, .n = %d,\n", q->batch, q->m, q->k, q->n);
+    sb_printf(out, "    .a_batch_stride = %d, .b_batch_stride = %d,\n", (int)q->a_batch_stride,
+              (int)q->b_batch_stride);
+    sb_puts(out, "    .rq = ");
+    put_requant(out, c, &q->rq, "    ");
+    sb_puts(out, ",\n};\n");
+    break;
+  }
+  }
+}
+
+/* The body: the same kernel call interp_int.c makes for this layer kind. */
+static void emit_body(StrBuf *out, const LayerCtx *c) {
+  const ILayer *l = c->l;
+  const char *fn = c->fn, *y = c->out;
+  switch (l->kind) {
+  case IL_CONV2D: sb_printf(out, "  sc_conv2d_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
+  case IL_LINEAR: sb_printf(out, "  sc_linear_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
+  case IL_MAXPOOL2D: sb_printf(out, "  sc_maxpool2d_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
+  case IL_AVGPOOL2D: sb_printf(out, "  sc_avgpool2d_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
+  case IL_ADD: sb_printf(out, "  sc_add_s8(&%s_params, %s, %s, %s);\n", fn, c->in[0], c->in[1], y); break;
+  case IL_SUB: sb_printf(out, "  sc_sub_s8(&%s_params, %s, %s, %s);\n", fn, c->in[0], c->in[1], y); break;
+  case IL_MUL: sb_printf(out, "  sc_mul_s8(&%s_params, %s, %s, %s);\n", fn, c->in[0], c->in[1], y); break;
+  case IL_LUT:
+    sb_printf(out, "  sc_lut_s8(%d /* codes */, %s, %s, %s);\n", (int)l->lut_n, c->table, c->in[0], y);
+    break;
+  case IL_TRANSPOSE: sb_printf(out, "  sc_transpose_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
+  case IL_MATMUL: sb_printf(out, "  sc_matmul_s8(&%s_params, %s, %s, %s);\n", fn, c->in[0], c->in[1], y); break;
+  case IL_CONCAT:
+    sb_printf(out, "  const int8_t *const inputs[%d] = {", l->nin);
+    for (int k = 0; k < l->nin; k++) sb_printf(out, "%s%s", k ? ", " : "", c->in[k]);
+    sb_printf(out, "};\n  sc_concat_s8(&%s_params, inputs, %s);\n", fn, y);
+    break;
+  }
+}
+
+const Target target_scalar = {
+    .name = "scalar",
+    .family = "scalar",
+    .description = "portable C99: the runtime's reference kernels",
+    .cflags = "",
+    .runtime_files = scalar_runtime,
+    .emit_layer_data = emit_data,
+    .emit_layer = emit_body,
+};

@@ -1,0 +1,22 @@
+#!/bin/sh
+# accuracy_table.sh — measures float vs integer top-1 of every example on its
+# held-out set, for each calibration method and requantization mode, and prints the
+# README's Markdown table. Usage: tools/accuracy_table.sh [path/to/shiftc]
+set -e
+shiftc=${1:-./shiftc}
+echo "| example | calibration | float top-1 | int8 shift | int8 dyadic |"
+echo "|---|---|---|---|---|"
+for ex in digits_mlp digits_cnn mnist_cnn; do
+  for cal in max percentile mse entropy; do
+    row="| $ex | $cal"
+    float=""
+    for mode in shift dyadic; do
+      out=$($shiftc eval examples/$ex/$ex.nn -c examples/$ex/$ex.yaml \
+              --data examples/$ex/test.safetensors --requantize $mode --calibration $cal)
+      float=$(echo "$out" | sed -n 's/^float top-1: \([^ ]*\) (\(.*\))$/\1 (\2)/p')
+      int=$(echo "$out" | sed -n 's/^int8 top-1: \([^ ]*\) (\([^)]*\)).*$/\1 (\2)/p')
+      eval "r_$mode=\"$int\""
+    done
+    echo "$row | $float | $r_shift | $r_dyadic |"
+  done
+done
