@@ -100,9 +100,14 @@ export SHIFTC = $(B)/san/shiftc
 test: test-deps $(B)/san/shiftc $(UNIT_TESTS) $(CLI_TESTS) $(B)/runner
 	@$(B)/runner $(UNIT_TESTS) $(CLI_TESTS)
 
+# The main job on a bundled example: compile the trained digits CNN to int8 C,
+# rebuild its generated test and check the goldens bit for bit, then compare float
+# and integer accuracy on the held-out digits.
 demo: shiftc
-	./shiftc check examples/digits_cnn/digits_cnn.nn
-	./shiftc eval examples/digits_cnn/digits_cnn.nn --data examples/digits_cnn/test.safetensors
+	./shiftc compile examples/digits_cnn/digits_cnn.nn -c examples/digits_cnn/digits_cnn.yaml -o build/demo/digits_cnn
+	./shiftc verify build/demo/digits_cnn
+	./shiftc eval examples/digits_cnn/digits_cnn.nn -c examples/digits_cnn/digits_cnn.yaml --data examples/digits_cnn/test.safetensors
+	@echo "generated C, goldens and reports: build/demo/digits_cnn/ (report: digits_cnn.report.md)"
 
 clean:
 	rm -rf $(B) shiftc
