@@ -89,6 +89,13 @@ void plan_memory(IntProgram *p) {
   }
   for (int v = 0; v < nv; v++)
     if (p->storage[v] != v && p->offset[p->storage[v]] >= 0) p->offset[v] = p->offset[p->storage[v]];
+  p->live_first = xmalloc(sizeof(int) * (size_t)nv);
+  p->live_last = xmalloc(sizeof(int) * (size_t)nv);
+  for (int v = 0; v < nv; v++) p->live_first[v] = p->live_last[v] = -1;
+  for (int k = 0; k < n; k++) {
+    p->live_first[live[k].v] = live[k].first;
+    p->live_last[live[k].v] = live[k].last;
+  }
   free(live);
   free(index);
 }

@@ -153,39 +153,16 @@ typedef struct MemTensor {
   int first, last;
 } MemTensor;
 
-static bool is_edge(const IntProgram *p, int v) {
-  const Graph *g = p->g;
-  for (int i = 0; i < g->ninputs; i++)
-    if (p->storage[g->inputs[i]] == v) return true;
-  for (int i = 0; i < g->noutputs; i++)
-    if (p->storage[g->outputs[i]] == v) return true;
-  return false;
-}
-
 /* Every arena tensor (its own storage, placed) with the first and last layer that
- * touches it, recomputed as plan_memory does; ordered by first use, then value id. */
+ * touches it, as plan_memory recorded them; ordered by first use, then value id. */
 static MemTensor *arena_tensors(const IntProgram *p, int *count) {
-  const Graph *g = p->g;
-  int nv = g->nvalues;
-  int *first = xmalloc(sizeof(int) * (size_t)nv), *last = xmalloc(sizeof(int) * (size_t)nv);
-  for (int v = 0; v < nv; v++) first[v] = last[v] = -1;
-  for (int i = 0; i < p->nlayers; i++) {
-    const ILayer *l = &p->layers[i];
-    for (int k = -1; k < l->nin; k++) {
-      int v = p->storage[k < 0 ? l->out : l->in[k]];
-      if (g->values[v].is_const || is_edge(p, v)) continue;
-      if (first[v] < 0 || i < first[v]) first[v] = i;
-      if (i > last[v]) last[v] = i;
-    }
-  }
+  int nv = p->g->nvalues;
   MemTensor *t = xcalloc((size_t)nv, sizeof(MemTensor));
   int n = 0;
   for (int i = 0; i < p->nlayers; i++)
     for (int v = 0; v < nv; v++)
-      if (first[v] == i && p->storage[v] == v && p->offset && p->offset[v] >= 0)
-        t[n++] = (MemTensor){v, first[v], last[v]};
-  free(first);
-  free(last);
+      if (p->live_first && p->live_first[v] == i && p->offset[v] >= 0)
+        t[n++] = (MemTensor){v, p->live_first[v], p->live_last[v]};
   *count = n;
   return t;
 }

@@ -503,6 +503,8 @@ typedef struct IntProgram {
   int *storage;        /* per value: the value whose buffer it uses (flatten/reshape alias) */
   /* Memory plan (plan_memory.c): arena offsets of intermediate values. */
   int64_t *offset;     /* per value, -1 when not in the arena (inputs, outputs, constants) */
+  int *live_first;     /* per arena value (its own storage): first and last layer touching it, */
+  int *live_last;      /* -1 for values not in the arena */
   int64_t arena_bytes, sum_bytes, lower_bound;
 } IntProgram;
 
