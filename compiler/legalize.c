@@ -29,7 +29,7 @@ static int64_t max_abs_bias(const ILayer *l) {
 }
 
 /* The accumulator bound of a K-term reduction of `xbits` x `wbits` products. */
-static void check_reduction(IntProgram *p, ILayer *l, int64_t K, int xbits, int wbits, sc_requant *rq) {
+static void check_reduction(ILayer *l, int64_t K, int xbits, int wbits, sc_requant *rq) {
   const int64_t limit = (int64_t)1 << 31;
   int64_t prod = qmax_bits(xbits) * qmax_bits(wbits);
   int n = max_rshift(l);
@@ -54,7 +54,6 @@ static void check_reduction(IntProgram *p, ILayer *l, int64_t K, int xbits, int 
   for (int c = 0; c < l->nch; c++) l->shift[c] = (int8_t)(l->shift[c] - pre);
   ilayer_add_note(l, "accumulator bound %lld >= 2^31: reduction of %lld split into chunks of %lld, "
                   "partials pre-shifted by %d", (long long)bound, (long long)K, (long long)k, pre);
-  (void)p;
 }
 
 /* Quantization already clamps shifts into range; this proves it held, and that
@@ -100,17 +99,17 @@ void legalize(IntProgram *p) {
     switch (l->kind) {
     case IL_CONV2D: {
       sc_conv2d_params *c = &l->p.conv;
-      check_reduction(p, l, (int64_t)(c->in_c / c->groups) * c->k_h * c->k_w, xbits, l->weight_bits, &c->rq);
+      check_reduction(l, (int64_t)(c->in_c / c->groups) * c->k_h * c->k_w, xbits, l->weight_bits, &c->rq);
       check_shifts(l, &c->rq);
       break;
     }
     case IL_LINEAR:
-      check_reduction(p, l, l->p.lin.in, xbits, l->weight_bits, &l->p.lin.rq);
+      check_reduction(l, l->p.lin.in, xbits, l->weight_bits, &l->p.lin.rq);
       check_shifts(l, &l->p.lin.rq);
       break;
     case IL_MATMUL: {
       const Value *b = &p->g->values[l->in[1]];
-      check_reduction(p, l, l->p.mm.k, xbits, b->q ? b->q->bits : 8, &l->p.mm.rq);
+      check_reduction(l, l->p.mm.k, xbits, b->q ? b->q->bits : 8, &l->p.mm.rq);
       check_shifts(l, &l->p.mm.rq);
       break;
     }
@@ -119,7 +118,7 @@ void legalize(IntProgram *p) {
     case IL_MUL: check_shifts(l, &l->p.elt.out); break;
     case IL_AVGPOOL2D:
       /* A window sum is a reduction whose "weights" are 1 (a 2-bit code). */
-      check_reduction(p, l, (int64_t)l->p.pool.k_h * l->p.pool.k_w, xbits, 2, &l->p.pool.rq);
+      check_reduction(l, (int64_t)l->p.pool.k_h * l->p.pool.k_w, xbits, 2, &l->p.pool.rq);
       check_shifts(l, &l->p.pool.rq);
       break;
     default: break;

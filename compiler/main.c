@@ -180,6 +180,27 @@ static Shape stacked_shape(const Shape *one, int n) {
   return s;
 }
 
+/* mkdir -p */
+static void make_dirs(const char *path) {
+  if (!*path) error_cli("the output folder name is empty");
+  char *p = xstrdup(path);
+  for (char *c = p + 1; *c; c++) {
+    if (*c != '/') continue;
+    *c = '\0';
+    if (mkdir(p, 0777) != 0 && errno != EEXIST) error_cli("cannot create folder '%s': %s", p, strerror(errno));
+    *c = '/';
+  }
+  if (mkdir(p, 0777) != 0 && errno != EEXIST) error_cli("cannot create folder '%s': %s", p, strerror(errno));
+  free(p);
+}
+
+/* Where output v goes: -o itself for one output; DIR/<name>.npy for several. */
+static const char *output_path(const Graph *g, const Options *o, const Value *v) {
+  if (g->noutputs == 1) return o->output;
+  make_dirs(o->output);
+  return xformat("%s/%s.npy", o->output, v->name);
+}
+
 static void write_outputs(const Graph *g, const Options *o, float **out, int n) {
   for (int k = 0; k < g->noutputs; k++) {
     const Value *v = &g->values[g->outputs[k]];
@@ -193,12 +214,7 @@ static void write_outputs(const Graph *g, const Options *o, float **out, int n) 
       }
       continue;
     }
-    const char *path = o->output;
-    if (g->noutputs > 1) {
-      if (mkdir(o->output, 0777) != 0 && errno != EEXIST)
-        error_cli("cannot create folder '%s': %s", o->output, strerror(errno));
-      path = xformat("%s/%s.npy", o->output, v->name);
-    }
+    const char *path = output_path(g, o, v);
     if (!npy_save_f32(path, &s, out[k])) error_cli("cannot write '%s': %s", path, strerror(errno));
   }
 }
@@ -242,13 +258,8 @@ static int cmd_run_int(const Options *o) {
     for (int k = 0; k < g->noutputs; k++) {
       const Value *v = &g->values[g->outputs[k]];
       Shape sh = stacked_shape(&v->shape, n);
-      const char *path = o->output;
-      if (!path) error_cli("run --raw needs -o Y.npy");
-      if (g->noutputs > 1) {
-        if (mkdir(o->output, 0777) != 0 && errno != EEXIST)
-          error_cli("cannot create folder '%s': %s", o->output, strerror(errno));
-        path = xformat("%s/%s.npy", o->output, v->name);
-      }
+      if (!o->output) error_cli("run --raw needs -o Y.npy");
+      const char *path = output_path(g, o, v);
       if (!npy_save_i8(path, &sh, raw[k])) error_cli("cannot write '%s': %s", path, strerror(errno));
     }
   } else {
@@ -284,13 +295,6 @@ static int cmd_run(const Options *o) {
   return 0;
 }
 
-static int argmax(const float *x, int64_t n) {
-  int best = 0;
-  for (int64_t i = 1; i < n; i++)
-    if (x[i] > x[best]) best = (int)i;
-  return best;
-}
-
 static int cmd_eval(const Options *o) {
   Graph *g = need_model(o);
   Config cfg = load_config(o);
@@ -311,17 +315,8 @@ static int cmd_eval(const Options *o) {
     error_file(o->data, "'labels' holds %lld labels for %d samples", (long long)labels->shape.d[0], s.n);
   printf("%s: %d samples from %s\n", g->name, s.n, o->data);
   if (o->mode_float) {
-    const Value *out = &g->values[g->outputs[0]];
-    int64_t classes = shape_numel(&out->shape);
-    FloatRun *r = float_run_new(g);
-    int correct = 0;
-    for (int i = 0; i < s.n; i++) {
-      const float *xi = s.data + (size_t)i * (size_t)s.per_sample;
-      float_run(r, &xi);
-      correct += argmax(r->buf[out->id], classes) == labels->i[i];
-    }
+    int correct = float_top1(g, &s, s.n, labels->i);
     printf("float top-1: %.2f%% (%d/%d)\n", 100.0 * correct / s.n, correct, s.n);
-    float_run_free(r);
     return 0;
   }
   IntProgram *p = load_int_program(o->model, &cfg);
@@ -342,20 +337,6 @@ static int cmd_eval(const Options *o) {
   return 0;
 }
 
-/* mkdir -p */
-static void make_dirs(const char *path) {
-  if (!*path) error_cli("the output folder name is empty");
-  char *p = xstrdup(path);
-  for (char *c = p + 1; *c; c++) {
-    if (*c != '/') continue;
-    *c = '\0';
-    if (mkdir(p, 0777) != 0 && errno != EEXIST) error_cli("cannot create folder '%s': %s", p, strerror(errno));
-    *c = '/';
-  }
-  if (mkdir(p, 0777) != 0 && errno != EEXIST) error_cli("cannot create folder '%s': %s", p, strerror(errno));
-  free(p);
-}
-
 /* Samples over which compile measures SQNR for the report. */
 #define REPORT_SQNR_SAMPLES 64
 
@@ -366,7 +347,7 @@ static int cmd_compile(const Options *o) {
   IntProgram *p = load_int_program(o->model, &cfg);
   const char *outdir = o->output ? o->output : xformat("build/%s", p->g->name);
   Graph *fg = load_model(o->model);
-  Samples *cal = samples_from_file(fg, cfg.calib_data, cfg.calib_data_loc);
+  const Samples *cal = p->calib;
   int nm = cal[0].n < REPORT_SQNR_SAMPLES ? cal[0].n : REPORT_SQNR_SAMPLES;
   Measurement m = measure(p, fg, cal, nm, NULL);
   make_dirs(outdir);

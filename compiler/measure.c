@@ -21,6 +21,22 @@ static int argmax_q(const int8_t *x, int64_t n) {
   return best;
 }
 
+int float_top1(const Graph *fg, const Samples *s, int n, const int64_t *labels) {
+  const Value *out = &fg->values[fg->outputs[0]];
+  int64_t classes = shape_numel(&out->shape);
+  FloatRun *r = float_run_new(fg);
+  const float **in = xcalloc((size_t)fg->ninputs, sizeof(float *));
+  int correct = 0;
+  for (int i = 0; i < n; i++) {
+    for (int k = 0; k < fg->ninputs; k++) in[k] = s[k].data + (size_t)i * (size_t)s[k].per_sample;
+    float_run(r, in);
+    correct += argmax_f(r->buf[out->id], classes) == labels[i];
+  }
+  float_run_free(r);
+  free(in);
+  return correct;
+}
+
 Measurement measure(const IntProgram *p, const Graph *fg, const Samples *s, int n, const int64_t *labels) {
   const Graph *g = p->g;
   Measurement m = {0};

@@ -39,6 +39,7 @@ IntProgram *load_int_program(const char *path, const Config *cfg) {
   IntProgram *p = quantize(g, stats, cfg);        /* scales, codes, biases, requantization */
   p->stats = stats;
   p->calib_samples = n;
+  p->calib = cal;
   legalize(p);                                    /* shift ranges, int32 overflow proof */
   plan_memory(p);                                 /* one arena, by liveness */
   return p;

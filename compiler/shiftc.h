@@ -498,6 +498,7 @@ typedef struct IntProgram {
   const Config *cfg;
   CalibStats **stats;  /* per value, from calibration (NULL where not calibrated) */
   int calib_samples;   /* how many samples calibration ran */
+  Samples *calib;      /* the calibration data, per graph input (also the goldens' source) */
   ILayer *layers;
   int nlayers;
   int *storage;        /* per value: the value whose buffer it uses (flatten/reshape alias) */
@@ -553,6 +554,8 @@ typedef struct Measurement {
 /* Runs the float graph `fg` (as written, batchnorm unfolded) and the integer
  * program side by side over n samples. labels may be NULL. */
 Measurement measure(const IntProgram *p, const Graph *fg, const Samples *s, int n, const int64_t *labels);
+/* Float top-1 alone: how many of n samples the float graph classifies as labelled. */
+int float_top1(const Graph *fg, const Samples *s, int n, const int64_t *labels);
 
 /* ---------------------------------------------------------------- report.c */
 
