@@ -44,7 +44,7 @@ static const char *const targets[] = {"scalar", "neon", "neon-dotprod", "avx2",
 static const char *const granularities[] = {"per-channel", "per-tensor", NULL};
 static const char *const requant_modes[] = {"shift", "dyadic", NULL};
 static const char *const calib_methods[] = {"max", "percentile", "mse", "entropy", NULL};
-static const char *const gelu_impls[] = {"i-gelu", NULL};
+static const char *const gelu_impls[] = {"i-gelu", "table", NULL};
 static const char *const softmax_impls[] = {"i-exp", NULL};
 static const char *const layernorm_impls[] = {"i-sqrt", "l1", NULL};
 
@@ -52,7 +52,7 @@ static const char *const layernorm_impls[] = {"i-sqrt", "l1", NULL};
 _Static_assert(NCHOICES(granularities) == GRAN_PER_TENSOR + 1, "granularities vs Granularity");
 _Static_assert(NCHOICES(requant_modes) == REQ_DYADIC + 1, "requant_modes vs RequantMode");
 _Static_assert(NCHOICES(calib_methods) == CAL_ENTROPY + 1, "calib_methods vs CalibMethod");
-_Static_assert(NCHOICES(gelu_impls) == IGELU_I_GELU + 1, "gelu_impls vs GeluImpl");
+_Static_assert(NCHOICES(gelu_impls) == IGELU_TABLE + 1, "gelu_impls vs GeluImpl");
 _Static_assert(NCHOICES(softmax_impls) == ISOFTMAX_I_EXP + 1, "softmax_impls vs SoftmaxImpl");
 _Static_assert(NCHOICES(layernorm_impls) == ILAYERNORM_L1 + 1, "layernorm_impls vs LayerNormImpl");
 

@@ -148,6 +148,17 @@ static void put_i32_array(StrBuf *sb, const char *comment, const char *name, con
   sb_puts(sb, "};\n");
 }
 
+static void put_i64_array(StrBuf *sb, const char *comment, const char *name, const int64_t *v, int64_t n) {
+  if (comment) sb_printf(sb, "/* %s */\n", comment);
+  sb_printf(sb, "static const int64_t %s[%lld] = {\n", name, (long long)n);
+  for (int64_t i = 0; i < n; i++) {
+    if (i % 4 == 0) sb_puts(sb, "  ");
+    sb_printf(sb, "INT64_C(%lld),", (long long)v[i]);
+    if (i % 4 == 3 || i == n - 1) sb_putc(sb, '\n');
+  }
+  sb_puts(sb, "};\n");
+}
+
 /* ------------------------------------------------------------------- files */
 
 static void mkdir_p(const char *dir) {
@@ -398,6 +409,8 @@ static void name_layers(Emit *e) {
     if (l->shift && rescales) c->shift = xformat("%s_shift", c->fn);
     if (l->kind == IL_LUT) c->table = xformat("%s_table", c->fn);
     if (l->kind == IL_CONCAT) c->inner = xformat("%s_inner", c->fn);
+    if (l->ln_g) c->ln_g = xformat("%s_gamma", c->fn);
+    if (l->ln_b) c->ln_b = xformat("%s_beta", c->fn);
     for (int k = 0; k < l->nin; k++) {
       int v = l->in[k];
       if (val(e, v)->is_const) c->in[k] = e->const_arr[v];
@@ -536,6 +549,12 @@ static void emit_layer_arrays(const Emit *e, StrBuf *c, const LayerCtx *x) {
     free(comment);
   }
   if (l->kind == IL_CONCAT) put_i32_array(c, "codes each input adds to one block", x->inner, l->cat_inner, l->nin);
+  if (l->ln_g) {
+    char *cg = xformat("LayerNorm output stage per channel: y = (yn * gamma + beta) >> %d", l->p.ln.shift);
+    put_i32_array(c, cg, x->ln_g, l->ln_g, l->nch);
+    put_i64_array(c, "beta at the same scale (64-bit: yn * gamma needs more than 32 bits)", x->ln_b, l->ln_b, l->nch);
+    free(cg);
+  }
 }
 
 static void emit_layer(const Emit *e, StrBuf *c, const LayerCtx *x) {

@@ -17,6 +17,10 @@ IntRun *int_run_new(const IntProgram *p) {
       r->buf[v] = xcalloc((size_t)shape_numel(&g->values[v].shape), 1);
   for (int v = 0; v < g->nvalues; v++)
     if (p->storage[v] != v) r->buf[v] = r->buf[p->storage[v]];
+  int32_t words = 1;
+  for (int i = 0; i < p->nlayers; i++)
+    if (p->layers[i].scratch_words > words) words = p->layers[i].scratch_words;
+  r->scratch = xcalloc((size_t)words, sizeof(int32_t));
   return r;
 }
 
@@ -25,6 +29,7 @@ void int_run_free(IntRun *r) {
   for (int v = 0; v < r->p->g->nvalues; v++)
     if (r->p->storage[v] == v) free(r->buf[v]);
   free(r->buf);
+  free(r->scratch);
   free(r);
 }
 
@@ -65,6 +70,15 @@ void int_run(IntRun *r, const int8_t *const *inputs) {
     case IL_LUT: sc_lut_s8(l->lut_n, l->lut, a, y); break;
     case IL_TRANSPOSE: sc_transpose_s8(&l->p.tr, a, y); break;
     case IL_MATMUL: sc_matmul_s8(&l->p.mm, a, operand(r, l->in[1]), y); break;
+    case IL_IGELU: sc_igelu_s8(&l->p.gelu, (int32_t)shape_numel(&g->values[l->in[0]].shape), a, y); break;
+    case IL_SOFTMAX: {
+      const Shape *s = &g->values[l->in[0]].shape;
+      int32_t n = s->rank ? (int32_t)s->d[s->rank - 1] : 1;
+      sc_softmax_s8(&l->p.sm, (int32_t)(shape_numel(s) / n), n, a, y, r->scratch);
+      break;
+    }
+    case IL_MATMUL_SOFTMAX: sc_matmul_softmax_s8(&l->p.mmsm, a, operand(r, l->in[1]), y, r->scratch); break;
+    case IL_LAYERNORM: sc_layernorm_s8(&l->p.ln, a, y); break;
     case IL_CONCAT: {
       const int8_t *xs[MAX_OP_INPUTS];
       for (int k = 0; k < l->nin; k++) xs[k] = operand(r, l->in[k]);

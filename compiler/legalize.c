@@ -116,6 +116,7 @@ void legalize(IntProgram *p) {
     case IL_ADD:
     case IL_SUB: check_eltwise(l); break;
     case IL_MUL: check_shifts(l, &l->p.elt.out); break;
+    case IL_IGELU: check_shifts(l, &l->p.gelu.rq); break;
     case IL_AVGPOOL2D:
       /* A window sum is a reduction whose "weights" are 1 (a 2-bit code). */
       check_reduction(l, (int64_t)l->p.pool.k_h * l->p.pool.k_w, xbits, 2, &l->p.pool.rq);

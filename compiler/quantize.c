@@ -4,23 +4,13 @@
  * (algorithms.md §1 and §3). ReLU and ReLU6 fuse into the layer that feeds them;
  * flatten and reshape become aliases; maxpool and transpose keep their input's
  * scale; any other elementwise function of one tensor becomes a 256-entry table. */
-#include "shiftc.h"
+#include "quantize_internal.h"
 
 #include <fnmatch.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct Q {
-  IntProgram *p;
-  Graph *g;
-  CalibStats **stats;
-  const Config *cfg;
-  bool shift_mode;
-  bool *done; /* per node: already part of a layer */
-} Q;
-
-static int qmax_of(int bits) { return (1 << (bits - 1)) - 1; }
 
 /* ---------------------------------------------------------------- scales */
 
@@ -83,8 +73,7 @@ static double w_mse_cb(const void *ctx, double scale) {
 
 static QParam *new_qparam(void) { return xcalloc(1, sizeof(QParam)); }
 
-/* The activation scale of value v: from @quant, or from its calibrated threshold. */
-static QParam *activation_q(Q *q, int v) {
+QParam *activation_q(Q *q, int v) {
   Value *val = &q->g->values[v];
   if (val->q) return val->q;
   QParam *qp = new_qparam();
@@ -126,6 +115,18 @@ static QParam *same_q(Q *q, int v, int u) {
   return qu;
 }
 
+QParam *fixed_q(Q *q, int v, int bits, int exp) {
+  Value *val = &q->g->values[v];
+  if (val->q) internal_error("value '%s' was quantized before its fixed range was set", val->name);
+  QParam *qp = new_qparam();
+  qp->bits = bits;
+  qp->exp = exp;
+  qp->scale = ldexp(1.0, exp);
+  qp->amax = qp->scale * qmax_of(bits);
+  val->q = qp;
+  return qp;
+}
+
 /* M = M0 * 2^-31 * 2^-n with M0 in [2^30, 2^31): rdmulh(x, M0) >> n == x * M. */
 static void dyadic(double m, int32_t *m0, int *n) {
   if (!(m > 0)) {
@@ -146,7 +147,7 @@ static void dyadic(double m, int32_t *m0, int *n) {
 
 /* ---------------------------------------------------------------- layers */
 
-static ILayer *new_layer(Q *q, ILayerKind kind, int node, int out) {
+ILayer *new_layer(Q *q, ILayerKind kind, int node, int out) {
   IntProgram *p = q->p;
   p->layers = xrealloc(p->layers, sizeof(ILayer) * (size_t)(p->nlayers + 1));
   ILayer *l = &p->layers[p->nlayers++];
@@ -169,8 +170,7 @@ void ilayer_add_note(ILayer *l, const char *fmt, ...) {
   l->notes[l->nnotes++].text = xstrdup(buf);
 }
 
-/* The only consumer of value v, if it has exactly one and v is not an output. */
-static int sole_consumer(const Graph *g, int v) {
+int sole_consumer(const Graph *g, int v) {
   int found = -1;
   for (int k = 0; k < g->noutputs; k++)
     if (g->outputs[k] == v) return -1;
@@ -183,10 +183,9 @@ static int sole_consumer(const Graph *g, int v) {
   return found;
 }
 
-/* Requantization arrays for `nch` channels: shift mode n = e_x + e_w - e_y, or a
- * dyadic multiplier for M = s_x * s_w / s_y. */
-static void set_requant(Q *q, ILayer *l, sc_requant *rq, int nch, const double *in_scale,
-                        const int *in_exp, const QParam *out) {
+/* Shift mode: n = e_x + e_w - e_y per channel; dyadic: M = s_x * s_w / s_y. */
+void set_requant(Q *q, ILayer *l, sc_requant *rq, int nch, const double *in_scale, const int *in_exp,
+                 const QParam *out) {
   l->nch = nch;
   l->shift = xcalloc((size_t)nch, 1);
   if (!q->shift_mode) l->mult = xcalloc((size_t)nch, sizeof(int32_t));
@@ -209,6 +208,26 @@ static void set_requant(Q *q, ILayer *l, sc_requant *rq, int nch, const double *
   rq->per_channel = nch > 1;
   rq->lo = -qmax_of(out->bits);
   rq->hi = qmax_of(out->bits);
+}
+
+void set_requant_multiplier(Q *q, ILayer *l, sc_requant *rq, double m, const QParam *out, const char *why) {
+  (void)q;
+  l->nch = 1;
+  l->shift = xcalloc(1, 1);
+  l->mult = xcalloc(1, sizeof(int32_t));
+  int n;
+  dyadic(m, &l->mult[0], &n);
+  if (n > 31 || n < -31) {
+    ilayer_add_note(l, "shift %d is out of [-31, 31]; clamped", n);
+    n = n > 31 ? 31 : -31;
+  }
+  l->shift[0] = (int8_t)n;
+  rq->mult = l->mult;
+  rq->shift = l->shift;
+  rq->per_channel = 0;
+  rq->lo = -qmax_of(out->bits);
+  rq->hi = qmax_of(out->bits);
+  if (why) ilayer_add_note(l, "%s", why);
 }
 
 /* If the layer's output feeds a lone relu/relu6, the layer takes the activation's
@@ -480,17 +499,9 @@ static void q_pool(Q *q, int ni) {
   double s = qx->scale / k;
   int e = qx->exp - (pow2 ? (int)log2(k) : 0);
   if (q->shift_mode && !pow2) {
-    l->nch = 1;
-    l->shift = xcalloc(1, 1);
-    l->mult = xcalloc(1, sizeof(int32_t));
-    int nsh;
-    dyadic(s / qy->scale, &l->mult[0], &nsh);
-    l->shift[0] = (int8_t)nsh;
-    pp->rq.mult = l->mult;
-    pp->rq.shift = l->shift;
-    pp->rq.lo = -qmax_of(qy->bits);
-    pp->rq.hi = qmax_of(qy->bits);
-    ilayer_add_note(l, "average over %d: a multiplier (1/%d is not a power of two)", k, k);
+    char *why = xformat("average over %d: a multiplier (1/%d is not a power of two)", k, k);
+    set_requant_multiplier(q, l, &pp->rq, s / qy->scale, qy, why);
+    free(why);
   } else {
     set_requant(q, l, &pp->rq, 1, &s, &e, qy);
   }
@@ -698,16 +709,23 @@ IntProgram *quantize(Graph *g, CalibStats **stats, const Config *cfg) {
     switch (n->op) {
     case OP_CONV2D:
     case OP_LINEAR: q_conv_or_linear(&q, i); break;
-    case OP_MATMUL: q_matmul(&q, i); break;
+    case OP_MATMUL:
+      if (!q_matmul_softmax(&q, i)) q_matmul(&q, i);
+      break;
     case OP_MAXPOOL2D:
     case OP_AVGPOOL2D:
     case OP_GLOBAL_AVGPOOL: q_pool(&q, i); break;
     case OP_ADD:
     case OP_SUB:
     case OP_MUL: q_eltwise(&q, i); break;
+    case OP_GELU:
+      if (cfg->gelu == IGELU_I_GELU) q_gelu(&q, i);
+      else q_lut(&q, i);
+      break;
+    case OP_SOFTMAX: q_softmax(&q, i); break;
+    case OP_LAYERNORM: q_layernorm(&q, i); break;
     case OP_RELU:
     case OP_RELU6:
-    case OP_GELU:
     case OP_SIGMOID:
     case OP_TANH: q_lut(&q, i); break;
     case OP_TRANSPOSE: q_transpose(&q, i); break;

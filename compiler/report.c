@@ -25,7 +25,8 @@ static const char *const kernel_names[] = {
     [IL_CONV2D] = "conv2d",       [IL_LINEAR] = "linear",   [IL_MAXPOOL2D] = "maxpool2d",
     [IL_AVGPOOL2D] = "avgpool2d", [IL_ADD] = "add",         [IL_SUB] = "sub",
     [IL_MUL] = "mul",             [IL_LUT] = "lut",         [IL_TRANSPOSE] = "transpose",
-    [IL_CONCAT] = "concat",       [IL_MATMUL] = "matmul",
+    [IL_CONCAT] = "concat",       [IL_MATMUL] = "matmul",   [IL_IGELU] = "i-gelu",
+    [IL_SOFTMAX] = "i-softmax",   [IL_MATMUL_SOFTMAX] = "matmul+i-softmax", [IL_LAYERNORM] = "layernorm",
 };
 
 static const char *const method_keys[4] = {"max", "percentile", "mse", "entropy"};
@@ -53,6 +54,7 @@ static const sc_requant *layer_rq(const ILayer *l) {
   case IL_SUB:
   case IL_MUL: return &l->p.elt.out;
   case IL_MATMUL: return &l->p.mm.rq;
+  case IL_IGELU: return &l->p.gelu.rq;
   case IL_CONCAT: return l->p.cat.rq ? &l->cat_rq[0] : NULL;
   default: return NULL;
   }

@@ -159,7 +159,7 @@ void tensorfile_clear(TensorFile *tf);
 typedef enum { REQ_SHIFT, REQ_DYADIC } RequantMode;
 typedef enum { CAL_MAX, CAL_PERCENTILE, CAL_MSE, CAL_ENTROPY } CalibMethod;
 typedef enum { GRAN_PER_CHANNEL, GRAN_PER_TENSOR } Granularity;
-typedef enum { IGELU_I_GELU } GeluImpl;
+typedef enum { IGELU_I_GELU, IGELU_TABLE } GeluImpl; /* i-gelu | table (exact, 256 entries) */
 typedef enum { ISOFTMAX_I_EXP } SoftmaxImpl;
 typedef enum { ILAYERNORM_I_SQRT, ILAYERNORM_L1 } LayerNormImpl;
 
@@ -450,6 +450,10 @@ typedef enum ILayerKind {
   IL_TRANSPOSE,
   IL_CONCAT,
   IL_MATMUL,
+  IL_IGELU,          /* i-GELU polynomial (I-BERT), then a per-tensor requantization */
+  IL_SOFTMAX,        /* i-exp softmax over the last axis of int8 codes */
+  IL_MATMUL_SOFTMAX, /* attention scores: matmul, its scale, softmax over int32 rows */
+  IL_LAYERNORM,      /* integer LayerNorm (Newton isqrt or L1), gamma/beta in its output stage */
 } ILayerKind;
 
 /* What legalization did to a layer, for the report. */
@@ -474,7 +478,12 @@ typedef struct ILayer {
     sc_transpose_params tr;
     sc_concat_params cat;
     sc_matmul_params mm;
+    sc_igelu_params gelu;
+    sc_softmax_params sm;
+    sc_matmul_softmax_params mmsm;
+    sc_layernorm_params ln;
   } p;
+  int32_t scratch_words; /* int32 scratch the kernel needs (softmax rows), 0 if none */
   int8_t lut[256];
   int32_t lut_n;
   /* Arrays the params point into. */
@@ -487,6 +496,8 @@ typedef struct ILayer {
   int8_t *shift;
   int32_t *cat_inner;
   sc_requant *cat_rq;
+  int32_t *ln_g;       /* IL_LAYERNORM: per-channel output multiplier (gamma) and */
+  int64_t *ln_b;       /* addend (beta), both at 2^shift; nch of each */
   double *w_scale;     /* per channel (report) */
   int64_t macs;
   LegalNote *notes;
@@ -533,6 +544,7 @@ void plan_memory(IntProgram *p);
 typedef struct IntRun {
   const IntProgram *p;
   int8_t **buf;
+  int32_t *scratch; /* the largest ILayer.scratch_words */
 } IntRun;
 IntRun *int_run_new(const IntProgram *p);
 void int_run_free(IntRun *r);

@@ -56,6 +56,14 @@ static void put_operand_scale(StrBuf *out, const char *field, const sc_operand_s
   sb_printf(out, "    .%s = {.mult = %d, .lshift = %d, .shift = %d},\n", field, (int)s->mult, s->lshift, s->shift);
 }
 
+static void put_softmax(StrBuf *out, const sc_softmax_params *p, const char *indent) {
+  sb_printf(out, "{\n%s    .x0 = %d, /* floor(-ln2 / S) */\n", indent, (int)p->x0);
+  sb_printf(out, "%s    .b_int = %d, /* floor(1.353 / S) */\n", indent, (int)p->b_int);
+  sb_printf(out, "%s    .c_int = INT64_C(%lld), /* floor(0.344 / (0.3585 S^2)) */\n", indent, (long long)p->c_int);
+  sb_printf(out, "%s    .poly_shift = %d,\n%s    .in_lshift = %d,\n%s}", indent, p->poly_shift, indent, p->in_lshift,
+            indent);
+}
+
 static void emit_data(StrBuf *out, const LayerCtx *c) {
   const ILayer *l = c->l;
   switch (l->kind) {
@@ -168,6 +176,44 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
     sb_puts(out, ",\n};\n");
     break;
   }
+  case IL_IGELU: {
+    const sc_igelu_params *q = &l->p.gelu;
+    sb_printf(out, "static const sc_igelu_params %s_params = {\n", c->fn);
+    sb_printf(out, "    .b_int = %d, .c_int = %d, .one_int = %d,\n    .rq = ", (int)q->b_int, (int)q->c_int,
+              (int)q->one_int);
+    put_requant(out, c, &q->rq, "    ");
+    sb_printf(out, ",\n    .out_rshift = %d,\n};\n", q->out_rshift);
+    break;
+  }
+  case IL_SOFTMAX:
+    sb_printf(out, "static const sc_softmax_params %s_params = ", c->fn);
+    put_softmax(out, &l->p.sm, "");
+    sb_puts(out, ";\n");
+    break;
+  case IL_MATMUL_SOFTMAX: {
+    const sc_matmul_softmax_params *q = &l->p.mmsm;
+    sb_printf(out, "static const sc_matmul_softmax_params %s_params = {\n", c->fn);
+    sb_printf(out, "    .batch = %d, .m = %d, .k = %d, .n = %d,\n", q->batch, q->m, q->k, q->n);
+    sb_printf(out, "    .a_batch_stride = %d, .b_batch_stride = %d,\n", (int)q->a_batch_stride,
+              (int)q->b_batch_stride);
+    sb_printf(out, "    .score_lshift = %d,\n    .sm = ", q->score_lshift);
+    put_softmax(out, &q->sm, "    ");
+    sb_puts(out, ",\n};\n");
+    break;
+  }
+  case IL_LAYERNORM: {
+    const sc_layernorm_params *q = &l->p.ln;
+    char *g = ptr_expr(q->g, l->ln_g, sizeof(int32_t), l->nch, c->ln_g, c, "gamma");
+    char *b = ptr_expr(q->b, l->ln_b, sizeof(int64_t), l->nch, c->ln_b, c, "beta");
+    sb_printf(out, "static const sc_layernorm_params %s_params = {\n", c->fn);
+    sb_printf(out, "    .rows = %d, .n = %d, .l1 = %d,%s\n", (int)q->rows, (int)q->n, q->l1,
+              q->l1 ? " /* mean absolute deviation */" : " /* standard deviation by integer Newton sqrt */");
+    sb_printf(out, "    .g = %s, .b = %s, .shift = %d, .lo = %d, .hi = %d,\n};\n", g, b, q->shift, (int)q->lo,
+              (int)q->hi);
+    free(g);
+    free(b);
+    break;
+  }
   }
 }
 
@@ -188,6 +234,22 @@ static void emit_body(StrBuf *out, const LayerCtx *c) {
     break;
   case IL_TRANSPOSE: sb_printf(out, "  sc_transpose_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
   case IL_MATMUL: sb_printf(out, "  sc_matmul_s8(&%s_params, %s, %s, %s);\n", fn, c->in[0], c->in[1], y); break;
+  case IL_IGELU:
+    sb_printf(out, "  sc_igelu_s8(&%s_params, %lld /* codes */, %s, %s);\n", fn,
+              (long long)shape_numel(&c->p->g->values[l->in[0]].shape), c->in[0], y);
+    break;
+  case IL_SOFTMAX: {
+    const Shape *s = &c->p->g->values[l->in[0]].shape;
+    sb_printf(out, "  int32_t scratch[%d];\n", (int)l->scratch_words);
+    sb_printf(out, "  sc_softmax_s8(&%s_params, %lld /* rows */, %d /* per row */, %s, %s, scratch);\n", fn,
+              (long long)(shape_numel(s) / l->scratch_words), (int)l->scratch_words, c->in[0], y);
+    break;
+  }
+  case IL_MATMUL_SOFTMAX:
+    sb_printf(out, "  int32_t scratch[%d]; /* one row of scores */\n", (int)l->scratch_words);
+    sb_printf(out, "  sc_matmul_softmax_s8(&%s_params, %s, %s, %s, scratch);\n", fn, c->in[0], c->in[1], y);
+    break;
+  case IL_LAYERNORM: sb_printf(out, "  sc_layernorm_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
   case IL_CONCAT:
     sb_printf(out, "  const int8_t *const inputs[%d] = {", l->nin);
     for (int k = 0; k < l->nin; k++) sb_printf(out, "%s%s", k ? ", " : "", c->in[k]);

@@ -1,0 +1,46 @@
+/* quantize_internal.h — what the quantizer's files share (quantize.c: scales, the
+ * CNN/MLP layers and the driver; quantize_transformer.c: the integer Transformer
+ * layers). Not part of the compiler's public header: only the quantizer uses it. */
+#ifndef SHIFTC_QUANTIZE_INTERNAL_H
+#define SHIFTC_QUANTIZE_INTERNAL_H
+
+#include "shiftc.h"
+
+typedef struct Q {
+  IntProgram *p;
+  Graph *g;
+  CalibStats **stats;
+  const Config *cfg;
+  bool shift_mode;
+  bool *done; /* per node: already part of a layer */
+} Q;
+
+static inline int qmax_of(int bits) { return (1 << (bits - 1)) - 1; }
+
+/* The activation scale of value v: from @quant, or from its calibrated threshold. */
+QParam *activation_q(Q *q, int v);
+/* Gives value v the fixed quantization (bits, 2^exp): an op whose output range is
+ * known exactly (softmax probabilities), whatever calibration saw. */
+QParam *fixed_q(Q *q, int v, int bits, int exp);
+/* A new layer producing value `out` for node `node` (marked done). */
+ILayer *new_layer(Q *q, ILayerKind kind, int node, int out);
+/* The only consumer of value v, if it has exactly one and v is not an output. */
+int sole_consumer(const Graph *g, int v);
+/* Per-channel requantization arrays: a shift (shift mode) or a dyadic multiplier
+ * for in_scale[c] / out->scale. */
+void set_requant(Q *q, ILayer *l, sc_requant *rq, int nch, const double *in_scale, const int *in_exp,
+                 const QParam *out);
+/* A per-tensor requantization by the real factor m that always uses a dyadic
+ * multiplier, also in shift mode (a factor that is not a power of two: 1/k of an
+ * average, the i-GELU output scale); the layer gets a note saying why. */
+void set_requant_multiplier(Q *q, ILayer *l, sc_requant *rq, double m, const QParam *out, const char *why);
+
+/* quantize_transformer.c */
+void q_gelu(Q *q, int ni);
+void q_softmax(Q *q, int ni);
+/* matmul(a, b) [-> mul by a positive scalar] -> softmax over the last axis, as one
+ * layer; returns false (nothing done) when node ni does not start that pattern. */
+bool q_matmul_softmax(Q *q, int ni);
+void q_layernorm(Q *q, int ni);
+
+#endif

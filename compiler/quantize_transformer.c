@@ -1,0 +1,169 @@
+/* quantize_transformer.c — the integer-only Transformer layers (algorithms.md §5-6):
+ * i-GELU, i-exp softmax (alone, or fused with the attention scores that feed it),
+ * and LayerNorm by integer Newton square root or by the L1 norm. The constants
+ * each kernel needs come from int_ops.c; this file decides scales and layer shapes.
+ *
+ * Softmax needs a fine input scale (S <= 2^-8) because its x0 = floor(-ln2/S)
+ * stands in for ln2: int8 codes at activation scales (0.05-0.4) would be far off.
+ * So attention scores are never requantized to int8: matmul(q, k) -> scale ->
+ * softmax runs as one layer over int32 rows, and the probabilities leave it as int8
+ * at the fixed scale 2^-7. */
+#include "quantize_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+/* The extent of the last axis and how many rows of it a value holds. */
+static void rows_of(const Shape *s, int32_t *rows, int32_t *n) {
+  *n = s->rank ? (int32_t)s->d[s->rank - 1] : 1;
+  *rows = *n ? (int32_t)(shape_numel(s) / *n) : 0;
+}
+
+static void check_last_axis(const Graph *g, const Node *n) {
+  const Shape *s = &g->values[n->inputs[0]].shape;
+  int axis = normalize_axis(node_attr_int(n, "axis"), s->rank);
+  if (axis != s->rank - 1)
+    error_at(n->loc, "softmax: integer mode computes softmax over the last axis only (axis=%lld of rank %d); "
+             "transpose first, or run with --float", (long long)node_attr_int(n, "axis"), s->rank);
+}
+
+void q_gelu(Q *q, int ni) {
+  Graph *g = q->g;
+  const Node *n = &g->nodes[ni];
+  int x = n->inputs[0];
+  ILayer *l = new_layer(q, IL_IGELU, ni, n->output);
+  l->in[0] = x;
+  l->nin = 1;
+  QParam *qx = activation_q(q, x), *qy = activation_q(q, n->output);
+  sc_igelu_params *p = &l->p.gelu;
+  double s32 = igelu_derive(qx->scale, p);
+  /* The polynomial's output scale S * S_erf / 2 has no power-of-two form, so even
+   * shift mode rescales it with a multiplier (or use `gelu: table`, exact and shift-free). */
+  char *why = xformat("i-GELU (I-BERT): b = %d, c = %d, 1/S_erf = %d; output at scale %.6g rescaled by %s",
+                      (int)p->b_int, (int)p->c_int, (int)p->one_int, s32,
+                      q->shift_mode ? "a multiplier (the i-GELU scale is not a power of two)" : "a multiplier");
+  set_requant_multiplier(q, l, &p->rq, s32 / qy->scale, qy, why);
+  free(why);
+}
+
+/* Softmax's output: int8 probabilities in [0, 127] at 2^-7. */
+static void softmax_output(Q *q, int v) { fixed_q(q, v, 8, -7); }
+
+void q_softmax(Q *q, int ni) {
+  Graph *g = q->g;
+  const Node *n = &g->nodes[ni];
+  check_last_axis(g, n);
+  int x = n->inputs[0];
+  ILayer *l = new_layer(q, IL_SOFTMAX, ni, n->output);
+  l->in[0] = x;
+  l->nin = 1;
+  QParam *qx = activation_q(q, x);
+  softmax_derive(qx->scale, &l->p.sm);
+  softmax_output(q, n->output);
+  int32_t rows, cols;
+  rows_of(&g->values[x].shape, &rows, &cols);
+  l->scratch_words = cols;
+  ilayer_add_note(l, "i-exp softmax over %d x %d: int8 input << %d (scale %.3g), x0 = %d, probabilities at 2^-7",
+                  (int)rows, (int)cols, l->p.sm.in_lshift, qx->scale / ldexp(1.0, l->p.sm.in_lshift),
+                  (int)l->p.sm.x0);
+}
+
+/* The positive scalar of a mul by a one-element constant, or 0. */
+static double scalar_factor(const Graph *g, const Node *mul, int other_than) {
+  for (int k = 0; k < 2; k++) {
+    int v = mul->inputs[k];
+    if (v == other_than) continue;
+    const Value *c = &g->values[v];
+    if (c->is_const && shape_numel(&c->shape) == 1 && c->data[0] > 0) return c->data[0];
+  }
+  return 0;
+}
+
+bool q_matmul_softmax(Q *q, int ni) {
+  Graph *g = q->g;
+  const Node *n = &g->nodes[ni];
+  int a = n->inputs[0], b = n->inputs[1];
+  if (g->values[a].is_const || g->values[b].is_const) return false;
+  double factor = 1;
+  int next = sole_consumer(g, n->output), mul = -1;
+  if (next >= 0 && g->nodes[next].op == OP_MUL) {
+    factor = scalar_factor(g, &g->nodes[next], n->output);
+    if (!(factor > 0)) return false;
+    mul = next;
+    next = sole_consumer(g, g->nodes[next].output);
+  }
+  if (next < 0 || g->nodes[next].op != OP_SOFTMAX) return false;
+  const Node *sm = &g->nodes[next];
+  check_last_axis(g, sm);
+  const Shape *as = &g->values[a].shape, *bs = &g->values[b].shape, *ys = &g->values[n->output].shape;
+  if (as->rank < 2 || bs->rank < 2) return false;
+  ILayer *l = new_layer(q, IL_MATMUL_SOFTMAX, ni, sm->output);
+  if (mul >= 0) q->done[mul] = true;
+  q->done[next] = true;
+  l->fused = mul >= 0 ? xformat("mul %s, softmax %s", g->nodes[mul].name, sm->name) : xformat("softmax %s", sm->name);
+  l->in[0] = a;
+  l->in[1] = b;
+  l->nin = 2;
+  QParam *qa = activation_q(q, a), *qb = activation_q(q, b);
+  sc_matmul_softmax_params *m = &l->p.mmsm;
+  m->m = (int)as->d[as->rank - 2];
+  m->k = (int)as->d[as->rank - 1];
+  m->n = (int)bs->d[bs->rank - 1];
+  int64_t batch = shape_numel(ys) / ((int64_t)m->m * m->n);
+  int64_t a_batch = shape_numel(as) / ((int64_t)m->m * m->k), b_batch = shape_numel(bs) / ((int64_t)m->k * m->n);
+  if ((a_batch != batch && a_batch != 1) || (b_batch != batch && b_batch != 1))
+    error_at(n->loc, "matmul: integer mode supports batch broadcasting only of a whole operand");
+  m->batch = (int)batch;
+  m->a_batch_stride = a_batch == 1 ? 0 : m->m * m->k;
+  m->b_batch_stride = b_batch == 1 ? 0 : m->k * m->n;
+  /* Scores are exact int32 products at s_a * s_b; the 1/sqrt(d) factor only moves
+   * their scale. Shift them left until that scale is fine enough for i-exp. */
+  double s = qa->scale * qb->scale * factor;
+  m->score_lshift = softmax_score_lshift(s);
+  int64_t bound = (int64_t)m->k * qmax_of(qa->bits) * qmax_of(qb->bits);
+  if ((bound << m->score_lshift) >= ((int64_t)1 << 31))
+    error_at(n->loc, "matmul: attention scores of %d terms at scale %.3g need a left shift of %d, which could "
+             "overflow int32", m->k, s, m->score_lshift);
+  softmax_derive(s / ldexp(1.0, m->score_lshift), &m->sm);
+  softmax_output(q, sm->output);
+  l->scratch_words = m->n;
+  l->macs = batch * (int64_t)m->m * m->n * m->k;
+  ilayer_add_note(l, "scores int32 at scale %.3g (s_a * s_b%s) << %d, |score| <= %lld; i-exp softmax, x0 = %d, "
+                  "probabilities at 2^-7", s, mul >= 0 ? " * factor" : "", m->score_lshift, (long long)bound,
+                  (int)m->sm.x0);
+  return true;
+}
+
+void q_layernorm(Q *q, int ni) {
+  Graph *g = q->g;
+  const Node *n = &g->nodes[ni];
+  bool l1 = node_attr(n, "norm")->e == 1;
+  if (l1 != (q->cfg->layernorm == ILAYERNORM_L1))
+    error_at(n->loc, "layernorm: the model says norm=%s but the configuration's integer_ops.layernorm is %s; "
+             "i-sqrt computes the L2 form and l1 the L1 form the model was trained with",
+             l1 ? "l1" : "l2", q->cfg->layernorm == ILAYERNORM_L1 ? "l1" : "i-sqrt");
+  int x = n->inputs[0], gv = n->inputs[1], bv = n->inputs[2];
+  if ((gv >= 0 && !g->values[gv].is_const) || (bv >= 0 && !g->values[bv].is_const))
+    error_at(n->loc, "layernorm: integer mode needs constant gamma and beta");
+  ILayer *l = new_layer(q, IL_LAYERNORM, ni, n->output);
+  l->in[0] = x;
+  l->nin = 1;
+  activation_q(q, x); /* the input's scale cancels in the normalization, but it must exist */
+  QParam *qy = activation_q(q, n->output);
+  sc_layernorm_params *p = &l->p.ln;
+  rows_of(&g->values[x].shape, &p->rows, &p->n);
+  p->l1 = l1;
+  l->nch = p->n;
+  l->ln_g = xcalloc((size_t)p->n, sizeof(int32_t));
+  l->ln_b = xcalloc((size_t)p->n, sizeof(int64_t));
+  layernorm_derive(p->n, l1, gv >= 0 ? g->values[gv].data : NULL, bv >= 0 ? g->values[bv].data : NULL, qy->scale,
+                   q->shift_mode, l->ln_g, l->ln_b, &p->shift);
+  p->g = l->ln_g;
+  p->b = l->ln_b;
+  p->lo = -qmax_of(qy->bits);
+  p->hi = qmax_of(qy->bits);
+  ilayer_add_note(l, "%s over rows of %d (8 fractional bits in the mean); gamma and beta applied as "
+                  "(y * g + b) >> %d", l1 ? "L1 LayerNorm: mean absolute deviation, no square root"
+                                          : "LayerNorm: integer Newton square root",
+                  (int)p->n, p->shift);
+}
