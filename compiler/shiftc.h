@@ -527,6 +527,35 @@ void fold_batchnorm(Graph *g);
 IntProgram *quantize(Graph *g, CalibStats **stats, const Config *cfg);
 void ilayer_add_note(ILayer *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* -------------------------------------------------------------- int_ops.c */
+
+/* Constants of the integer Transformer kernels (shiftc_rt.h) from float scales,
+ * algorithms.md §5/§6. */
+
+/* i-GELU on int8 codes at scale s_in: fills b_int, c_int, one_int, out_rshift (rq is
+ * the caller's) and returns the (positive) scale of sc_igelu_s32's int32 result, whose
+ * magnitude stays below 2^30. Returns 0 when s_in is outside [2^-13, 2^13], where the
+ * constants do not fit int32 (the caller falls back to a table: sc_lut_s8). */
+double igelu_derive(double s_in, sc_igelu_params *p);
+/* i-exp softmax: s_in is the scale of the int32 scores, or of int8 codes. Sets
+ * in_lshift = softmax_score_lshift(s_in) and derives x0, b_int, c_int, poly_shift at
+ * s_in / 2^in_lshift (<= 2^-8). sc_softmax_s8 applies in_lshift to its codes;
+ * sc_softmax_row_s32 does not (its scores must already be at that scale), and
+ * sc_matmul_softmax_s8 applies its own score_lshift (= softmax_score_lshift(s_in)).
+ * Internal error for s_in outside [2^-26, 2^22]. */
+void softmax_derive(double s_in, sc_softmax_params *p);
+/* The smallest k >= 0 with s / 2^k <= 2^-8. */
+int softmax_score_lshift(double s);
+/* LayerNorm output stage of sc_layernorm_s8: g[n], b[n], *shift such that
+ * rshift_round64(yn * g[c] + b[c], shift) ~ (yn * s_yn * gamma[c] + beta[c]) / s_out
+ * (gamma/beta may be NULL: 1 and 0). dyadic (shift_mode 0): max|g| in [2^15, 2^16);
+ * shift_mode: g are 8-bit codes of s_yn*gamma/s_out at the power-of-two scale 2^-shift
+ * (of the two around max/127, the one with the smaller MSE), so the stage is a
+ * multiply by a gamma code and a shift. shift in [0, 52]; b is clamped where the
+ * output saturates anyway, so |yn*g| + |b| + 2^(shift-1) < 2^63. */
+void layernorm_derive(int n, int l1, const float *gamma, const float *beta, double s_out, int shift_mode,
+                      int32_t *g, int64_t *b, int *shift);
+
 /* ------------------------------------------------------------- legalize.c */
 
 /* Checks every shift range and proves from bit widths that no int32 accumulator

@@ -102,4 +102,21 @@ static inline void sc_tap_range(int32_t base, int32_t dil, int32_t k, int32_t si
   *hi = b;
 }
 
+/* The softmax of one row (sc_softmax_s8.c, sc_matmul_softmax_s8.c): n >= 1 int32
+ * scores x that are at the constants' scale after << lshift. Writes e into scratch
+ * (which may alias x: x[j] is read before scratch[j] is written), then the
+ * probabilities into y. */
+static inline void sc_softmax_row_shifted(const sc_softmax_params *p, int32_t n, const int32_t *x, int lshift,
+                                          int8_t *y, int32_t *scratch) {
+  int32_t max = x[0];
+  for (int32_t j = 1; j < n; j++)
+    if (x[j] > max) max = x[j];
+  int32_t sum = 0; /* n <= 2^16 and e < 2^15 */
+  for (int32_t j = 0; j < n; j++) {
+    scratch[j] = sc_softmax_exp(p, sc_softmax_diff(p, x[j], max, lshift));
+    sum += scratch[j];
+  }
+  for (int32_t j = 0; j < n; j++) y[j] = sc_softmax_prob(scratch[j], sum);
+}
+
 #endif

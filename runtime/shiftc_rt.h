@@ -197,6 +197,183 @@ typedef struct sc_matmul_params {
 } sc_matmul_params;
 void sc_matmul_s8(const sc_matmul_params *p, const int8_t *a, const int8_t *b, int8_t *y);
 
+/* ------------------------------------------------------------------ Transformer kernels
+ * Integer-only Transformer ops (algorithms.md §5 I-BERT, §6 L1 LayerNorm). The
+ * constants come from compiler/int_ops.c (igelu_derive, softmax_derive,
+ * layernorm_derive); the per-element steps are static inline helpers here so that
+ * the kernels, the interpreter, SIMD targets and the tests share one definition. */
+
+/* Rounding right shift in 64 bits, half up: (x + 2^(n-1)) >> n for n in 1..62; n == 0 is x.
+ * Callers keep |x| + 2^(n-1) < 2^63 (documented per use). */
+static inline int64_t sc_rshift_round64(int64_t x, int n) {
+  if (n == 0) return x;
+  return sc_sra64((int64_t)((uint64_t)x + ((uint64_t)1 << (n - 1))), n);
+}
+
+/* floor(sqrt(v)) by integer Newton iteration (algorithms.md §5): start from a power
+ * of two >= the root, k = (k + v/k) / 2 until it stops decreasing. From above, every
+ * step stays >= floor(sqrt(v)) (AM-GM), and the first step that does not decrease
+ * is at the floor root. k <= 2^32, so k + v/k < 2^33: no overflow for any v. */
+static inline uint32_t sc_isqrt64(uint64_t v) {
+  if (v == 0) return 0;
+  int bits = 0;
+  while (bits < 64 && (v >> bits) != 0) bits++; /* v < 2^bits */
+  uint64_t k = (uint64_t)1 << ((bits + 1) / 2);  /* k^2 >= 2^bits > v */
+  for (;;) {
+    uint64_t next = (k + v / k) / 2;
+    if (next >= k) break;
+    k = next;
+  }
+  return (uint32_t)k;
+}
+
+/* i-GELU (I-BERT) on one int8 code q at scale S (algorithms.md §5), with
+ * S' = S/sqrt2, b_int = floor(b/S'), c_int = floor(1/(a S'^2)), one_int = floor(1/S_erf),
+ * S_erf = a S'^2 (a = -0.2888, b = -1.769, both < 0, so b_int, c_int, one_int < 0):
+ *   y   = sign(q) * ((min(|q|, -b_int) + b_int)^2 + c_int)   erf(x/sqrt2) ~ S_erf * y
+ *   out = q * (y + one_int)                                    GELU(x) ~ out * S*S_erf/2
+ * S_erf < 0 makes that scale negative; the kernel returns -out instead, at the positive
+ * scale S*|S_erf|/2 * 2^out_rshift (what igelu_derive returns), rounded right by
+ * out_rshift (0 for every S >= 2^-9.5, i.e. amax >= 0.18). Bounds: |y + one_int| <=
+ * |c_int| + |one_int| ~ 13.85/S^2 + 2, so |out| <= 127 * that; igelu_derive picks
+ * out_rshift so that |result| < 2^30 (any later rounding shift of up to 31 cannot wrap
+ * int32). Arithmetic in int64 inside. */
+typedef struct sc_igelu_params {
+  int32_t b_int, c_int, one_int;
+  sc_requant rq;   /* int32 result -> int8, per tensor (per_channel = 0, no k-split) */
+  int out_rshift;  /* rounding right shift of the int32 result, usually 0 */
+} sc_igelu_params;
+
+/* -out in int64, before out_rshift (igelu_derive bounds it over every code). */
+static inline int64_t sc_igelu_wide(const sc_igelu_params *p, int32_t q) {
+  int64_t a = q < 0 ? -(int64_t)q : q;
+  int64_t t = (a < -(int64_t)p->b_int ? a : -(int64_t)p->b_int) + p->b_int; /* in [b_int, 0] */
+  int64_t y = t * t + p->c_int;
+  if (q < 0) y = -y; /* sign(0) does not matter: out = 0 */
+  return -((int64_t)q * (y + p->one_int));
+}
+
+static inline int32_t sc_igelu_s32(const sc_igelu_params *p, int32_t q) {
+  return (int32_t)sc_rshift_round64(sc_igelu_wide(p, q), p->out_rshift);
+}
+/* y[i] = requant(sc_igelu_s32(x[i])); x and y may be the same buffer. */
+void sc_igelu_s8(const sc_igelu_params *p, int32_t n, const int8_t *x, int8_t *y);
+
+/* i-exp softmax (algorithms.md §5) over rows of int32 scores at scale S <= 2^-8:
+ *   x0 = floor(-ln2/S) (ln2 = 0.6931; x0 < 0), b_int = floor(1.353/S),
+ *   c_int = floor(0.344/(0.3585 S^2)); per element, after subtracting the row max
+ *   (in int64, then clamped to 30*x0): z = d / x0 >= 0, r = d - z*x0 in (x0, 0],
+ *   poly = (r + b_int)^2 + c_int, e = (poly shifted by poly_shift) >> z, where
+ *   poly_shift brings the largest poly (r = 0) into [2^14, 2^15);
+ *   out = min(127, (e * floor(2^31 / sum e) + 2^23) >> 24), probabilities at 2^-7.
+ * The row max gives e >= 2^14, so sum >= 2^14 and e * floor(2^31/sum) <= 2^32 (int64);
+ * rows up to 2^16 long keep the int32 sum < 2^31. Constants from softmax_derive
+ * (S >= 2^-24 keeps 30*x0 and (r + b_int)^2 + c_int in range). */
+typedef struct sc_softmax_params {
+  int32_t x0, b_int;
+  int64_t c_int;
+  int poly_shift; /* > 0: right shift (floor), < 0: left shift */
+  int in_lshift;  /* sc_softmax_s8 only: int8 codes << in_lshift are at the constants' scale */
+} sc_softmax_params;
+
+/* e for one score difference d = x - rowmax <= 0 already shifted to the constants'
+ * scale and clamped to [30*x0, 0]. */
+static inline int32_t sc_softmax_exp(const sc_softmax_params *p, int32_t d) {
+  int32_t z = d / p->x0; /* both <= 0: truncation is floor */
+  int64_t r = (int64_t)d - (int64_t)z * p->x0;
+  int64_t t = r + p->b_int;
+  int64_t poly = t * t + p->c_int;
+  int64_t e = p->poly_shift >= 0 ? poly >> p->poly_shift : poly << -p->poly_shift; /* poly > 0 */
+  return (int32_t)(e >> z);
+}
+
+/* One row: the difference (x - max) << lshift in int64, clamped to 30*x0 (so any
+ * int32 scores and lshift <= 30 are safe). */
+static inline int32_t sc_softmax_diff(const sc_softmax_params *p, int32_t x, int32_t max, int lshift) {
+  int64_t d = (int64_t)x - max; /* in [-(2^32 - 1), 0] */
+  int64_t lo = 30 * (int64_t)p->x0;
+  if (d < sc_sra64(lo, lshift)) return (int32_t)lo; /* d << lshift < lo */
+  d = d * ((int64_t)1 << lshift);
+  return (int32_t)(d < lo ? lo : d);
+}
+
+/* Probabilities from the e of a row and their sum (sum >= 2^14). */
+static inline int8_t sc_softmax_prob(int32_t e, int32_t sum) {
+  int64_t f = ((int64_t)1 << 31) / sum;
+  int64_t o = (e * f + ((int64_t)1 << 23)) >> 24;
+  return (int8_t)(o > 127 ? 127 : o);
+}
+
+/* One row of n >= 1 int32 scores (in_lshift is not applied: the scores are at the
+ * constants' scale). scratch: n int32 (may be x itself). */
+void sc_softmax_row_s32(const sc_softmax_params *p, int32_t n, const int32_t *x, int8_t *y,
+                        int32_t *scratch);
+/* rows x n int8 codes, each << in_lshift first. scratch: n int32. */
+void sc_softmax_s8(const sc_softmax_params *p, int32_t rows, int32_t n, const int8_t *x, int8_t *y,
+                   int32_t *scratch);
+
+/* Fused attention scores + softmax: for each batch t and row i, s[j] = sum_k a[i][k]*b[k][j]
+ * (int32, same layout and strides as sc_matmul_params, no k-split: legalization keeps
+ * k*127*127 < 2^31), then << score_lshift (in int64, see sc_softmax_diff), then softmax
+ * over j. y is dense [batch][m][n] at 2^-7. scratch: n int32. With scores at scale s,
+ * score_lshift = softmax_score_lshift(s) and sm = softmax_derive(s) (or of s/2^score_lshift). */
+typedef struct sc_matmul_softmax_params {
+  int batch, m, k, n;
+  int32_t a_batch_stride, b_batch_stride;
+  int score_lshift;
+  sc_softmax_params sm;
+} sc_matmul_softmax_params;
+void sc_matmul_softmax_s8(const sc_matmul_softmax_params *p, const int8_t *a, const int8_t *b, int8_t *y,
+                          int32_t *scratch);
+
+/* LayerNorm over rows of n int8 codes (the scale of x cancels), algorithms.md §5/§6.
+ *   mu8 = floor(((sum q << 8) + n/2) / n), d = (q << 8) - mu8 (8 fractional bits);
+ *   L2: var = sum d^2 (int64), std = isqrt(var), fac = floor((2^31-1)/std),
+ *       yn = (d * fac) >> 1, |yn| < 2^30, scale sqrt(n)/2^30;
+ *   L1: D = sum |d| (int64), fac = floor((n << 32)/D), yn = (d*fac + 2^15) >> 16,
+ *       |yn| <= n*2^16, scale 2^-16;
+ *   a constant row (std = 0, D = 0) has fac = 0 and yn = 0.
+ * Output per channel c: y = clamp(rshift_round64(yn * g[c] + b[c], shift), lo, hi);
+ * layernorm_derive keeps |yn*g| + |b| + 2^(shift-1) < 2^63. Rows up to 2^16 long. */
+typedef struct sc_layernorm_params {
+  int32_t rows, n;
+  int l1;           /* 0: L2 (isqrt), 1: L1 (mean absolute deviation) */
+  const int32_t *g; /* [n] */
+  const int64_t *b; /* [n] */
+  int shift;        /* 0..62 */
+  int32_t lo, hi;
+} sc_layernorm_params;
+
+static inline int32_t sc_layernorm_mean8(int32_t n, const int8_t *x) {
+  int64_t s = 0;
+  for (int32_t i = 0; i < n; i++) s += x[i];
+  return (int32_t)sc_floor_div64(s * 256 + n / 2, n);
+}
+
+/* The row's normalizing factor fac (see above); 0 for a constant row. */
+static inline int64_t sc_layernorm_factor(int l1, int32_t n, const int8_t *x, int32_t mu8) {
+  uint64_t acc = 0; /* L2: sum d^2 <= 2^16 * (255*256)^2 < 2^48 */
+  for (int32_t i = 0; i < n; i++) {
+    int64_t d = (int64_t)x[i] * 256 - mu8;
+    acc += l1 ? (uint64_t)(d < 0 ? -d : d) : (uint64_t)(d * d);
+  }
+  if (acc == 0) return 0;
+  if (l1) return (int64_t)(((uint64_t)n << 32) / acc);
+  return (int64_t)(INT32_MAX / sc_isqrt64(acc));
+}
+
+/* The normalized value of one element (code q) of the row. */
+static inline int64_t sc_layernorm_norm(int l1, int8_t q, int32_t mu8, int64_t fac) {
+  int64_t d = (int64_t)q * 256 - mu8;
+  return l1 ? sc_sra64(d * fac + ((int64_t)1 << 15), 16) : sc_sra64(d * fac, 1);
+}
+void sc_layernorm_s8(const sc_layernorm_params *p, const int8_t *x, int8_t *y);
+
+/* Embedding: y[t][:] = table[ids[t]][:] (an int8 table at the output scale). An id
+ * outside [0, rows) gives a row of zeros (never reads outside the table). */
+void sc_embedding_s8(int32_t count, const int32_t *ids, int32_t rows, int32_t dim, const int8_t *table,
+                     int8_t *y);
+
 /* Float <-> code at the model's edges: q = clamp(round_half_up(x * inv_scale)), the
  * product rounded to float once, without libm; every target and the interpreter use
  * this one definition. It never adds 0.5 to the product: floor(t + 0.5f) rounds the sum
