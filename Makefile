@@ -109,6 +109,16 @@ demo: shiftc
 	./shiftc eval examples/digits_cnn/digits_cnn.nn -c examples/digits_cnn/digits_cnn.yaml --data examples/digits_cnn/test.safetensors
 	@echo "generated C, goldens and reports: build/demo/digits_cnn/ (report: digits_cnn.report.md)"
 
+# A BERT-base shaped encoder layer with random weights (tests/models/bert_layer.nn), made
+# on demand: its ~28 MB of weights and 12 MB of calibration inputs are not committed.
+$(B)/tools/gen_bert: tools/gen_bert.c
+	@mkdir -p $(@D)
+	$(CC) -std=c99 -pedantic $(WARN) $(OPT) -o $@ $< -lm
+$(B)/bert/bert_layer.safetensors: $(B)/tools/gen_bert tests/models/bert_layer.nn tests/models/bert_layer.yaml
+	@mkdir -p $(@D)
+	cp tests/models/bert_layer.nn tests/models/bert_layer.yaml $(@D)/
+	$(B)/tools/gen_bert $(@D)
+
 clean:
 	rm -rf $(B) shiftc
 
