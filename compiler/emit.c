@@ -27,14 +27,6 @@
 
 /* ------------------------------------------------------------ identifiers */
 
-/* Any name as a C identifier: other characters become '_', a leading digit gets '_'. */
-static char *c_ident(const char *s) {
-  StrBuf sb = {0};
-  if (!*s || isdigit((unsigned char)s[0])) sb_putc(&sb, '_');
-  for (; *s; s++) sb_putc(&sb, isalnum((unsigned char)*s) ? *s : '_');
-  return sb.data;
-}
-
 static char *upper(const char *s) {
   char *u = xstrdup(s);
   for (char *c = u; *c; c++) *c = (char)toupper((unsigned char)*c);

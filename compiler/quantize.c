@@ -155,7 +155,7 @@ ILayer *new_layer(Q *q, ILayerKind kind, int node, int out) {
   l->kind = kind;
   l->node = node;
   l->out = out;
-  l->name = path_stem_identifier(q->g->values[out].name); /* "y1.h" -> "y1_h" */
+  l->name = c_ident(q->g->values[out].name); /* "y1.a.q" -> "y1_a_q" */
   q->done[node] = true;
   return l;
 }
@@ -531,8 +531,14 @@ static void operand_scale(Q *q, sc_operand_scale *os, const QParam *qi, double c
     os->mult = 0;
   } else {
     int n;
-    dyadic(qi->scale / common, &os->mult, &n); /* common = max(s_a, s_b): ratio <= 1, n >= 0 */
-    os->shift = n < 0 ? 0 : n;
+    /* common = max(s_a, s_b): ratio <= 1, so n >= 0, except for a ratio of exactly 1
+     * (M0 = 2^30, n = -1), whose left shift by one goes into lshift. */
+    dyadic(qi->scale / common, &os->mult, &n);
+    if (n < 0) {
+      os->lshift += -n;
+      n = 0;
+    }
+    os->shift = n;
   }
 }
 

@@ -34,6 +34,8 @@ char *xformat(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *read_whole_file(const char *path, size_t *len);
 /* `path` taken relative to the folder holding `base_file` (absolute paths pass through). */
 char *path_relative_to(const char *base_file, const char *path);
+/* Any name as a C identifier: other characters become '_', a leading digit gets '_'. */
+char *c_ident(const char *s);
 /* Final component without its extension, made a C identifier ("3x-net.nn" -> "_3x_net"). */
 char *path_stem_identifier(const char *path);
 bool ends_with(const char *s, const char *suffix);

@@ -83,6 +83,13 @@ char *path_relative_to(const char *base_file, const char *path) {
   return xformat("%.*s/%s", (int)(slash - base_file), base_file, path);
 }
 
+char *c_ident(const char *s) {
+  StrBuf sb = {0};
+  if (!*s || isdigit((unsigned char)s[0])) sb_putc(&sb, '_');
+  for (; *s; s++) sb_putc(&sb, isalnum((unsigned char)*s) ? *s : '_');
+  return sb.data;
+}
+
 char *path_stem_identifier(const char *path) {
   const char *base = strrchr(path, '/');
   base = base ? base + 1 : path;
