@@ -424,7 +424,13 @@ static void layer_row(StrBuf *sb, const cJSON *l, int k, bool worst) {
   else sb_putc(sb, '0');
   sb_puts(sb, "</td>");
   cell_begin(sb, true);
-  html_num(sb, jnum(l, "sqnr_db"), "%.2f", "%s.sqnr_db", key);
+  if (cJSON_IsNumber(jget(l, "sqnr_db"))) {
+    html_num(sb, jnum(l, "sqnr_db"), "%.2f", "%s.sqnr_db", key);
+  } else { /* null in the JSON: its text form says why (n/a, inf, -inf) */
+    sb_printf(sb, "<span class=\"num\" data-j=\"%s.sqnr_db\" data-v=\"null\">", key);
+    html_text(sb, jstr(l, "sqnr") ? jstr(l, "sqnr") : "n/a");
+    sb_puts(sb, "</span>");
+  }
   sb_puts(sb, "</td></tr>\n");
   free(kbuf);
 }
