@@ -18,7 +18,7 @@
 #define BAR_H 18
 #define BAR_GAP 6
 #define BAR_LABEL_W 170
-#define BAR_TEXT_W 90
+#define BAR_TEXT_W 190
 #define HIST_H 150
 #define MARGIN 8
 

@@ -135,9 +135,12 @@ static void section_header(StrBuf *sb, const cJSON *root, const EvalResult *ev) 
   html_num(sb, jnum(cfg, "bias_bits"), "%.0f", "config.bias_bits");
   sb_puts(sb, "-bit · calibration ");
   html_text(sb, jstr(cfg, "calibration_method"));
-  sb_puts(sb, " (percentile ");
-  html_num(sb, jnum(cfg, "percentile"), "%g", "config.percentile");
-  sb_puts(sb, ") over ");
+  if (jstr(cfg, "calibration_method") && strcmp(jstr(cfg, "calibration_method"), "percentile") == 0) {
+    sb_puts(sb, " (");
+    html_num(sb, jnum(cfg, "percentile"), "%g", "config.percentile");
+    sb_puts(sb, "%)");
+  }
+  sb_puts(sb, " over ");
   html_num(sb, jnum(cfg, "calibration_samples"), "%.0f", "config.calibration_samples");
   sb_puts(sb, " samples</p>\n<div class=\"cards\">\n");
 
@@ -270,7 +273,7 @@ static void section_sensitivity(StrBuf *sb, const cJSON *root, const EvalResult 
     int k = s->rank[i];
     int cost = s->float_correct - s->int_only[k];
     labels[i] = layer_title(cJSON_GetArrayItem(layers, k), k);
-    texts[i] = xformat("%.2f points (%d samples)", 100.0 * cost / s->samples, cost);
+    texts[i] = xformat("%.2f points, %d samples", 100.0 * cost / s->samples, cost);
     bars[i] = (SvgBar){labels[i], texts[i], cost, i == 0 && cost > 0};
   }
   svg_bar_chart(sb, "top-1 lost with only this layer in integer", bars, s->nlayers);
