@@ -58,7 +58,7 @@ static Render render(const char *html, const char *tag) {
   char *shot = fmt("--screenshot=%s", png), *prof = fmt("--user-data-dir=%s", profile);
   char *size = fmt("--window-size=%d,%d", WIN_W, WIN_H);
   char *argv[] = {(char *)chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                  "--host-resolver-rules=MAP * ~NOTFOUND", "--no-first-run", prof, shot, "--dump-dom", size,
+                  "--host-resolver-rules=MAP * ~NOTFOUND", "--no-first-run", "--disable-dev-shm-usage", prof, shot, "--dump-dom", size,
                   "--enable-logging=stderr", "--v=0", url, NULL};
   TRun run = t_run(argv);
   char *name = fmt("chromium %s: renders (exit 0)", tag);
