@@ -322,6 +322,8 @@ static void print_sensitivity(const IntProgram *p, const Sensitivity *s) {
 }
 
 static int cmd_eval(const Options *o) {
+  if (o->mode_float && (o->html || o->per_layer))
+    error_cli("eval: --html and --per-layer compare integer with float; drop --float");
   Graph *g = need_model(o);
   Config cfg = load_config(o);
   if (!o->data) error_cli("eval: no test set given (--data TEST.safetensors)");
@@ -340,8 +342,6 @@ static int cmd_eval(const Options *o) {
   if (labels->shape.d[0] != s.n)
     error_file(o->data, "'labels' holds %lld labels for %d samples", (long long)labels->shape.d[0], s.n);
   printf("%s: %d samples from %s\n", g->name, s.n, o->data);
-  if (o->mode_float && (o->html || o->per_layer))
-    error_cli("eval: --html and --per-layer compare integer with float; drop --float");
   if (o->mode_float) {
     int correct = float_top1(g, &s, s.n, labels->i);
     printf("float top-1: %.2f%% (%d/%d)\n", 100.0 * correct / s.n, correct, s.n);
