@@ -55,36 +55,38 @@ void int_run(IntRun *r, const int8_t *const *inputs) {
   const Graph *g = p->g;
   for (int i = 0; i < g->ninputs; i++)
     memcpy(r->buf[g->inputs[i]], inputs[i], (size_t)shape_numel(&g->values[g->inputs[i]].shape));
-  for (int i = 0; i < p->nlayers; i++) {
-    const ILayer *l = &p->layers[i];
-    int8_t *y = r->buf[l->out];
-    const int8_t *a = operand(r, l->in[0]);
-    switch (l->kind) {
-    case IL_CONV2D: sc_conv2d_s8(&l->p.conv, a, y); break;
-    case IL_LINEAR: sc_linear_s8(&l->p.lin, a, y); break;
-    case IL_MAXPOOL2D: sc_maxpool2d_s8(&l->p.pool, a, y); break;
-    case IL_AVGPOOL2D: sc_avgpool2d_s8(&l->p.pool, a, y); break;
-    case IL_ADD: sc_add_s8(&l->p.elt, a, operand(r, l->in[1]), y); break;
-    case IL_SUB: sc_sub_s8(&l->p.elt, a, operand(r, l->in[1]), y); break;
-    case IL_MUL: sc_mul_s8(&l->p.elt, a, operand(r, l->in[1]), y); break;
-    case IL_LUT: sc_lut_s8(l->lut_n, l->lut, a, y); break;
-    case IL_TRANSPOSE: sc_transpose_s8(&l->p.tr, a, y); break;
-    case IL_MATMUL: sc_matmul_s8(&l->p.mm, a, operand(r, l->in[1]), y); break;
-    case IL_IGELU: sc_igelu_s8(&l->p.gelu, (int32_t)shape_numel(&g->values[l->in[0]].shape), a, y); break;
-    case IL_SOFTMAX: {
-      const Shape *s = &g->values[l->in[0]].shape;
-      int32_t n = s->rank ? (int32_t)s->d[s->rank - 1] : 1;
-      sc_softmax_s8(&l->p.sm, (int32_t)(shape_numel(s) / n), n, a, y, r->scratch);
-      break;
-    }
-    case IL_MATMUL_SOFTMAX: sc_matmul_softmax_s8(&l->p.mmsm, a, operand(r, l->in[1]), y, r->scratch); break;
-    case IL_LAYERNORM: sc_layernorm_s8(&l->p.ln, a, y); break;
-    case IL_CONCAT: {
-      const int8_t *xs[MAX_OP_INPUTS];
-      for (int k = 0; k < l->nin; k++) xs[k] = operand(r, l->in[k]);
-      sc_concat_s8(&l->p.cat, xs, y);
-      break;
-    }
-    }
+  for (int i = 0; i < p->nlayers; i++) int_run_layer(r, i);
+}
+
+void int_run_layer(IntRun *r, int k) {
+  const ILayer *l = &r->p->layers[k];
+  int8_t *y = r->buf[l->out];
+  const int8_t *a = operand(r, l->in[0]);
+  switch (l->kind) {
+  case IL_CONV2D: sc_conv2d_s8(&l->p.conv, a, y); break;
+  case IL_LINEAR: sc_linear_s8(&l->p.lin, a, y); break;
+  case IL_MAXPOOL2D: sc_maxpool2d_s8(&l->p.pool, a, y); break;
+  case IL_AVGPOOL2D: sc_avgpool2d_s8(&l->p.pool, a, y); break;
+  case IL_ADD: sc_add_s8(&l->p.elt, a, operand(r, l->in[1]), y); break;
+  case IL_SUB: sc_sub_s8(&l->p.elt, a, operand(r, l->in[1]), y); break;
+  case IL_MUL: sc_mul_s8(&l->p.elt, a, operand(r, l->in[1]), y); break;
+  case IL_LUT: sc_lut_s8(l->lut_n, l->lut, a, y); break;
+  case IL_TRANSPOSE: sc_transpose_s8(&l->p.tr, a, y); break;
+  case IL_MATMUL: sc_matmul_s8(&l->p.mm, a, operand(r, l->in[1]), y); break;
+  case IL_IGELU: sc_igelu_s8(&l->p.gelu, (int32_t)shape_numel(&r->p->g->values[l->in[0]].shape), a, y); break;
+  case IL_SOFTMAX: {
+    const Shape *s = &r->p->g->values[l->in[0]].shape;
+    int32_t n = s->rank ? (int32_t)s->d[s->rank - 1] : 1;
+    sc_softmax_s8(&l->p.sm, (int32_t)(shape_numel(s) / n), n, a, y, r->scratch);
+    break;
+  }
+  case IL_MATMUL_SOFTMAX: sc_matmul_softmax_s8(&l->p.mmsm, a, operand(r, l->in[1]), y, r->scratch); break;
+  case IL_LAYERNORM: sc_layernorm_s8(&l->p.ln, a, y); break;
+  case IL_CONCAT: {
+    const int8_t *xs[MAX_OP_INPUTS];
+    for (int i = 0; i < l->nin; i++) xs[i] = operand(r, l->in[i]);
+    sc_concat_s8(&l->p.cat, xs, y);
+    break;
+  }
   }
 }

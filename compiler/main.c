@@ -20,9 +20,10 @@ static const char usage[] =
     "  run     MODEL.nn --input X.npy [--int|--float] [-c CONFIG.yaml] [-o Y.npy] [--raw]\n"
     "          run the model in the compiler's interpreter: --float is the float reference,\n"
     "          --int the bit-exact integer semantics (--raw: write int8 codes)\n"
-    "  eval    MODEL.nn -c CONFIG.yaml --data TEST.safetensors [--float]\n"
+    "  eval    MODEL.nn -c CONFIG.yaml --data TEST.safetensors [--float] [--html FILE] [--per-layer]\n"
     "          float vs integer top-1 on a labelled set (tensors: the model input, 'labels'),\n"
-    "          their agreement, and per-layer SQNR\n"
+    "          their agreement, and per-layer SQNR; --html writes the report page with them,\n"
+    "          --per-layer measures each layer's top-1 cost (only it in integer / in float)\n"
     "  verify  OUTDIR\n"
     "          rebuild the generated test and check its goldens bit for bit\n"
     "  check   MODEL.nn [-c CONFIG.yaml]\n"
@@ -33,6 +34,8 @@ static const char usage[] =
     "  -o PATH                output .npy (one output) or folder (several outputs)\n"
     "  -c CONFIG.yaml         configuration (interfaces.md §3)\n"
     "  --data FILE            labelled test set for eval\n"
+    "  --html FILE            eval: write the HTML report page with accuracy to FILE\n"
+    "  --per-layer            eval: rank layers by the top-1 they cost (mixed float/int runs)\n"
     "  --requantize MODE      shift | dyadic (overrides the YAML)\n"
     "  --calibration METHOD   max | percentile | mse | entropy (overrides the YAML)\n"
     "  --target TARGET        scalar (overrides the YAML)\n"
@@ -50,6 +53,8 @@ typedef struct Options {
   const char *requantize;
   const char *calibration;
   bool mode_float, mode_int, raw;
+  const char *html; /* eval --html FILE */
+  bool per_layer;   /* eval --per-layer */
 } Options;
 
 static Options parse_args(int argc, char **argv) {
@@ -79,6 +84,10 @@ static Options parse_args(int argc, char **argv) {
       o.requantize = VALUE();
     } else if (strcmp(a, "--calibration") == 0) {
       o.calibration = VALUE();
+    } else if (strcmp(a, "--html") == 0) {
+      o.html = VALUE();
+    } else if (strcmp(a, "--per-layer") == 0) {
+      o.per_layer = true;
     } else if (strcmp(a, "--raw") == 0) {
       o.raw = true;
     } else if (strcmp(a, "--float") == 0) {
@@ -295,7 +304,26 @@ static int cmd_run(const Options *o) {
   return 0;
 }
 
+/* eval --per-layer: the layers ranked by the top-1 they cost. */
+static void print_sensitivity(const IntProgram *p, const Sensitivity *s) {
+  printf("per-layer sensitivity (top-1 on %d samples; float %d, integer %d correct):\n", s->samples,
+         s->float_correct, s->int_correct);
+  printf("  %-4s %-24s %14s %8s %15s %8s\n", "rank", "layer", "only-int top-1", "cost", "only-float top-1", "gain");
+  for (int i = 0; i < s->nlayers; i++) {
+    int k = s->rank[i];
+    char fo[32] = "n/a", gain[32] = "n/a";
+    if (s->float_only[k] >= 0) {
+      snprintf(fo, sizeof fo, "%d", s->float_only[k]);
+      snprintf(gain, sizeof gain, "%+.2f", 100.0 * (s->float_only[k] - s->int_correct) / s->samples);
+    }
+    printf("  %-4d %-24s %14d %+8.2f %15s %8s\n", i + 1, p->layers[k].name, s->int_only[k],
+           100.0 * (s->float_correct - s->int_only[k]) / s->samples, fo, gain);
+  }
+}
+
 static int cmd_eval(const Options *o) {
+  if (o->mode_float && (o->html || o->per_layer))
+    error_cli("eval: --html and --per-layer compare integer with float; drop --float");
   Graph *g = need_model(o);
   Config cfg = load_config(o);
   if (!o->data) error_cli("eval: no test set given (--data TEST.safetensors)");
@@ -333,6 +361,16 @@ static int cmd_eval(const Options *o) {
     const Node *n = &p->g->nodes[l->node];
     printf("  %-24s %-10s%s%-28s %6.1f\n", p->g->values[l->out].name, op_table[n->op].name,
            l->fused ? " + " : "   ", l->fused ? l->fused : "", m.sqnr_db[k]);
+  }
+  Sensitivity *sens = o->per_layer ? measure_sensitivity(p, &s, s.n, labels->i) : NULL;
+  if (sens) print_sensitivity(p, sens);
+  if (o->html) {
+    EvalResult ev = {o->data, s.n, m.float_correct, m.int_correct, m.agree, sens};
+    char *json = report_json(p, &m), *html = report_html(json, &ev);
+    if (!write_file_atomic(o->html, html, strlen(html))) error_cli("cannot write '%s': %s", o->html, strerror(errno));
+    printf("report page: %s\n", o->html);
+    free(json);
+    free(html);
   }
   return 0;
 }

@@ -1,5 +1,5 @@
 /* report.c — what the compiler did, per layer, for people (<model>.report.md) and
- * for machines (<model>.report.json, from which the HTML report is drawn):
+ * for machines (<model>.report.json, from which report_html.c draws <model>.report.html):
  * op, shapes, bits, scales, shifts and multipliers, output clamps, bias and shift
  * clamps and every legalization note (verbatim), MACs, bytes and SQNR against the
  * float graph; the calibration thresholds of every method with a 128-bin histogram;
@@ -266,17 +266,8 @@ static void j_null(J *j, const char *key) {
 /* The shortest of %.15g, %.16g, %.17g that reads back as x; null if not finite. */
 static void j_num(J *j, const char *key, double x) {
   j_sep(j, key);
-  if (!isfinite(x)) {
-    sb_puts(&j->sb, "null");
-    return;
-  }
-  if (x == 0) x = 0; /* -0 prints as 0 */
-  char buf[40];
-  for (int prec = 15; prec <= 17; prec++) {
-    snprintf(buf, sizeof buf, "%.*g", prec, x);
-    if (strtod(buf, NULL) == x) break;
-  }
-  sb_puts(&j->sb, buf);
+  char buf[DOUBLE_EXACT_MAX];
+  sb_puts(&j->sb, format_double_exact(x, buf));
 }
 
 static void j_shape(J *j, const char *key, const Shape *s) {
@@ -568,7 +559,7 @@ static Totals totals_of(const IntProgram *p, const Measurement *m) {
   return t;
 }
 
-static char *report_json(const IntProgram *p, const Measurement *m) {
+char *report_json(const IntProgram *p, const Measurement *m) {
   const Graph *g = p->g;
   const Config *cfg = p->cfg;
   J j;
@@ -904,13 +895,17 @@ static void write_or_die(const char *path, const char *text) {
 }
 
 void write_report(const IntProgram *p, const Measurement *m, const char *outdir) {
-  char *md = report_md(p, m), *json = report_json(p, m);
+  char *md = report_md(p, m), *json = report_json(p, m), *html = report_html(json, NULL);
   char *md_path = xformat("%s/%s.report.md", outdir, p->g->name);
   char *json_path = xformat("%s/%s.report.json", outdir, p->g->name);
+  char *html_path = xformat("%s/%s.report.html", outdir, p->g->name);
   write_or_die(md_path, md);
   write_or_die(json_path, json);
+  write_or_die(html_path, html);
   free(md);
   free(json);
+  free(html);
   free(md_path);
   free(json_path);
+  free(html_path);
 }

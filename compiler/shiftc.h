@@ -42,6 +42,11 @@ bool ends_with(const char *s, const char *suffix);
 /* Writes to `path.tmp.<pid>` then renames, so a reader never sees half a file.
  * Returns false (errno set) on failure and removes the temporary. */
 bool write_file_atomic(const char *path, const void *data, size_t len);
+/* The shortest of %.15g, %.16g, %.17g that reads back as x ("null" when x is not
+ * finite; -0 as 0): how the reports write every real, so that they agree digit for
+ * digit. buf holds at least DOUBLE_EXACT_MAX bytes; returns buf. */
+#define DOUBLE_EXACT_MAX 40
+char *format_double_exact(double x, char *buf);
 
 /* Growable string buffer, used by every writer of text. */
 typedef struct StrBuf {
@@ -580,6 +585,8 @@ typedef struct IntRun {
 IntRun *int_run_new(const IntProgram *p);
 void int_run_free(IntRun *r);
 void int_run(IntRun *r, const int8_t *const *inputs);
+/* Runs layer k alone on the codes already in r->buf (int_run is this over every layer). */
+void int_run_layer(IntRun *r, int k);
 /* Quantizes one float input sample to codes with the value's scale. */
 void quantize_values(const QParam *q, const float *x, int8_t *out, int64_t n);
 
@@ -602,11 +609,93 @@ int float_top1(const Graph *fg, const Samples *s, int n, const int64_t *labels);
 
 /* ---------------------------------------------------------------- report.c */
 
-/* Writes OUTDIR/<model>.report.md and OUTDIR/<model>.report.json atomically, with
+/* Writes OUTDIR/<model>.report.md, .report.json and .report.html atomically, with
  * the same numbers: per layer op, shapes, bits, scales, shifts, clamps, legalization
  * notes, MACs, bytes and SQNR (from m); calibration thresholds and histograms; the
  * memory plan; totals. Byte-identical across runs. A write failure is a user error. */
 void write_report(const IntProgram *p, const Measurement *m, const char *outdir);
+/* The .report.json text (schema shiftc-report/1) that write_report writes; heap. */
+char *report_json(const IntProgram *p, const Measurement *m);
+
+/* ----------------------------------------------------------- sensitivity.c */
+
+/* Each layer's accuracy cost, measured by mixed execution on the BN-folded graph
+ * the program was made from: top-1 with only layer k in integer (the rest float:
+ * its float inputs quantized with their QParams, the runtime kernel run, its
+ * output dequantized) and with only layer k in float (the rest integer). */
+typedef struct Sensitivity {
+  int nlayers, samples;
+  int float_correct, int_correct; /* all float (folded graph), all integer */
+  int *int_only;                  /* per layer: correct with only this layer in integer */
+  int *float_only;                /* per layer: correct with only this layer in float; -1: not measurable */
+  int *rank;                      /* layer indices, largest cost first (then gain, then index) */
+} Sensitivity;
+Sensitivity *measure_sensitivity(const IntProgram *p, const Samples *s, int n, const int64_t *labels);
+
+/* ----------------------------------------------------------- report_html.c */
+
+/* What `shiftc eval` adds to the page. */
+typedef struct EvalResult {
+  const char *data; /* the labelled test set */
+  int samples, float_correct, int_correct, agree;
+  const Sensitivity *sens; /* NULL without --per-layer */
+} EvalResult;
+/* The HTML page (one self-contained file) drawn from a .report.json text, plus the
+ * accuracy and sensitivity of `ev` when given (NULL for compile). Heap; deterministic. */
+char *report_html(const char *json, const EvalResult *ev);
+
+/* ------------------------------------------------------------------ html.c */
+
+/* HTML and inline SVG into a StrBuf, for the report page: no script, no fonts,
+ * nothing fetched; deterministic. */
+
+/* Text escaped for both element content and attribute values (& < > " '). */
+void html_text(StrBuf *sb, const char *s);
+/* <!DOCTYPE html>, <head> with the title and the inline stylesheet, <body>. */
+void html_page_begin(StrBuf *sb, const char *title);
+void html_page_end(StrBuf *sb);
+/* A number shown rounded with visible_fmt (a printf format for one double; NaN and
+ * infinities as n/a, inf, -inf) and carried exactly for machines:
+ * <span class="num" data-j="KEY" data-v="EXACT">, EXACT as format_double_exact. */
+void html_num(StrBuf *sb, double v, const char *visible_fmt, const char *key_fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* <table id=..><thead> of n headers (a leading '>' right-aligns a column) <tbody>. */
+void html_table_begin(StrBuf *sb, const char *id, const char *const *headers, int n);
+void html_table_end(StrBuf *sb);
+
+/* Horizontal bars, one per row, lengths proportional to |value| (NaN: no bar, +inf:
+ * the longest; negative values grey); `text` is printed after the bar; marked bars
+ * are drawn red, bold. */
+typedef struct SvgBar {
+  const char *label, *text;
+  double value;
+  bool mark;
+} SvgBar;
+void svg_bar_chart(StrBuf *sb, const char *title, const SvgBar *bars, int n);
+
+/* Histogram of counts over [0, nbins * bin_width], heights log10(1 + count), with a
+ * labelled vertical line per marker at its x (a marked one red and thick). */
+typedef struct SvgMarker {
+  const char *label;
+  double x;
+  bool mark, dashed;
+} SvgMarker;
+void svg_histogram(StrBuf *sb, const char *title, const double *counts, int nbins, double bin_width,
+                   const SvgMarker *markers, int nm);
+
+/* Rectangles in data coordinates (x in [0, xmax] to the right, y in [0, ymax]
+ * downward, like addresses) and labelled horizontal lines (a marked one solid red). */
+typedef struct SvgRect {
+  const char *label;
+  double x0, x1, y0, y1;
+} SvgRect;
+typedef struct SvgLine {
+  const char *label;
+  double y;
+  bool mark;
+} SvgLine;
+void svg_rect_chart(StrBuf *sb, const char *title, const char *xlabel, const char *ylabel, const SvgRect *rects,
+                    int n, double xmax, double ymax, const SvgLine *lines, int nl);
 
 /* ------------------------------------------------------------------ emit.c */
 

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -123,6 +124,16 @@ bool write_file_atomic(const char *path, const void *data, size_t len) {
   free(tmp);
   errno = saved;
   return ok;
+}
+
+char *format_double_exact(double x, char *buf) {
+  if (!isfinite(x)) return strcpy(buf, "null");
+  if (x == 0) x = 0; /* -0 prints as 0 */
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(buf, DOUBLE_EXACT_MAX, "%.*g", prec, x);
+    if (strtod(buf, NULL) == x) break;
+  }
+  return buf;
 }
 
 static void sb_reserve(StrBuf *sb, size_t extra) {

@@ -5,7 +5,7 @@
 set -e
 need_build="flex:flex bison:bison gcc:gcc make:make"
 need_build_hdr="/usr/include/yaml.h:libyaml-dev /usr/include/cjson/cJSON.h:libcjson-dev"
-need_test="clang:clang"
+need_test="clang:clang chromium:chromium"
 missing=""
 check_cmds() { for pair in $1; do cmd=${pair%%:*}; pkg=${pair#*:}; command -v "$cmd" >/dev/null 2>&1 || missing="$missing $pkg"; done; }
 check_files() { for pair in $1; do f=${pair%%:*}; pkg=${pair#*:}; [ -e "$f" ] || missing="$missing $pkg"; done; }

@@ -64,7 +64,11 @@ static void test_files(const IntProgram *p, const Measurement *m) {
   for (struct dirent *de; dir && (de = readdir(dir)) != NULL;)
     if (de->d_name[0] != '.') files++;
   if (dir) closedir(dir);
-  t_check(files == 2, "report: exactly two files, no temporary left", "%d files in %s", files, d1);
+  t_check(files == 3, "report: exactly three files (md, json, html), no temporary left", "%d files in %s", files, d1);
+  size_t h1n, h2n;
+  char *h1 = t_read_file(path_in(d1, name, "html"), &h1n), *h2 = t_read_file(path_in(d2, name, "html"), &h2n);
+  t_check(h1 && h2 && h1n == h2n && memcmp(h1, h2, h1n) == 0, "report: html written, byte-identical across runs",
+          "%zu vs %zu bytes", h1 ? h1n : 0, h2 ? h2n : 0);
   t_check(strcmp(p->g->name, "digits_cnn") == 0 && strstr(path_in(d1, name, "md"), "digits_cnn.report.md"),
           "report: files named after the model", "%s", path_in(d1, name, "md"));
   t_check(md1[n1 - 1] == '\n' && js1[j1 - 1] == '\n', "report: both files end with a newline", "no final newline");
@@ -316,6 +320,14 @@ static void test_edge_cases(IntProgram *p, const Measurement *m0) {
   bool na = row && eol && eol - row > 6 && strncmp(eol - 6, " n/a |", 6) == 0;
   t_check(na, "report edge: markdown shows n/a", "row: %.*s", row && eol ? (int)(eol - row) : 0, row ? row : "");
   t_check(strstr(md, " | inf |\n") != NULL, "report edge: markdown shows inf", "no inf cell");
+  char *html = t_read_file(path_in(d, p->g->name, "html"), NULL);
+  if (t_check(html != NULL, "report edge: html written", "missing")) {
+    t_check(strstr(html, "a &quot;quoted&quot; \\ note\twith tab,\nnewline, &#xfffd; and |bar|") != NULL,
+            "report edge: html escapes the note", "note not found escaped");
+    t_check(strstr(html, "data-j=\"layers.0.sqnr_db\" data-v=\"null\">n/a<") &&
+                strstr(html, "data-j=\"layers.1.sqnr_db\" data-v=\"null\">inf<"),
+            "report edge: html shows n/a and inf SQNR", "cells missing");
+  }
   cJSON_Delete(root);
 }
 
