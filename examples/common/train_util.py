@@ -89,10 +89,12 @@ def write_text(path, text):
     os.replace(tmp, path)
 
 
-def write_common(outdir, name, model, nn_body, x_test, y_test, x_calib, what, test_desc):
+def write_common(outdir, name, model, nn_body, x_test, y_test, x_calib, what, test_desc,
+                 integer_ops=None):
     """Write NAME.safetensors, test/calib.safetensors, float_accuracy.txt, NAME.nn, NAME.yaml.
 
-    Accuracy is measured on the arrays read back from test.safetensors."""
+    Accuracy is measured on the arrays read back from test.safetensors. integer_ops, a dict
+    such as {"gelu": "i-gelu"}, adds the YAML's quantization.integer_ops section."""
     j = lambda f: os.path.join(outdir, f)  # noqa: E731
     safetensors_np.save_file(state_dict_np(model), j(name + ".safetensors"))
     safetensors_np.save_file({"image": x_test, "labels": y_test}, j("test.safetensors"))
@@ -111,7 +113,11 @@ def write_common(outdir, name, model, nn_body, x_test, y_test, x_calib, what, te
     header += 'model %s\nweights "%s.safetensors"\n\n' % (name, name)
     write_text(j(name + ".nn"), header + nn_body)
 
-    write_text(j(name + ".yaml"), YAML % {"name": name})
+    yaml = YAML % {"name": name}
+    if integer_ops:
+        ops = ", ".join("%s: %s" % kv for kv in integer_ops.items())
+        yaml = yaml.replace("golden:", "  integer_ops: { %s }\ngolden:" % ops)
+    write_text(j(name + ".yaml"), yaml)
     return correct, total
 
 
