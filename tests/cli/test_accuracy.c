@@ -19,6 +19,8 @@ static const Example examples[] = {
     {"digits_mlp", 0.5},
     {"digits_cnn", 0.5},
     {"mnist_cnn", 0.5},
+    {"digits_vit", 1.0},
+    {"digits_vit_l1", 1.0},
 };
 
 static bool top1(const char *out, const char *prefix, int *got, int *n) {
