@@ -364,21 +364,26 @@ static void quantize_weights(Q *q, ILayer *l, const Node *n, const QParam *qx, c
           acc_e = qx->exp + (int)floor(log2(s));
           how = "gamma apart + output addend";
         }
-        if (bn) target_in = bn->k[c] * bn->pre_bias[c]; /* beta goes to the output domain */
       }
       /* Enlarge the scale while the shift is out of range (and, in `enlarge` mode,
-       * while the bias does not fit): the channel's weights were negligible there. */
+       * while the bias does not fit; in `on` mode while the bias's fraction of an
+       * output LSB does not): the channel's weights were negligible there. */
+      /* In `on` mode the whole output LSBs of the bias go to the output domain and
+       * its fraction of an LSB stays in the accumulator, where the rounding of the
+       * rescale sees it: y = rshift(acc + frac * 2^n, n) + floor(b / s_y) rounds like
+       * the framework's round((acc * s_acc + b) / s_y). */
+      bool split = cfg->bias_fix == BIASFIX_ON && bias_over && bias;
+      if (split) target_in = (bias[c] / qy->scale - floor(bias[c] / qy->scale)) * qy->scale;
       double s0 = s;
       for (int guard = 0; guard < 200; guard++) {
         nsh = channel_shift(q, acc, acc_e, qy);
         double need = fabs(floor(target_in / acc + 0.5));
-        if (nsh <= 31 && (cfg->bias_fix == BIASFIX_ON || need <= bmax)) break;
+        if (nsh <= 31 && (cfg->bias_fix == BIASFIX_ON && !split ? true : need <= bmax)) break;
         s *= 2, e++, acc *= 2, acc_e++;
       }
       if (s != s0) {
-        ilayer_add_note(l, "channel %lld: weight scale enlarged from %g to %g so that its shift%s fit%s",
-                        (long long)c, s0, s, cfg->bias_fix == BIASFIX_ON ? "" : " and bias",
-                        cfg->bias_fix == BIASFIX_ON ? "s" : "");
+        ilayer_add_note(l, "channel %lld: weight scale enlarged from %g to %g so that its shift and bias "
+                        "fit", (long long)c, s0, s);
         /* Recompute the codes at the enlarged scale from the weights they came from. */
         if (strncmp(how, "gamma", 5) == 0)
           weight_codes(w_unfolded + c * per, per, bn->k[c] < 0 ? -1 : 1, s / fabs(bn->k[c]), qmax, codes + c * per);
