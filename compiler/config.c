@@ -47,6 +47,7 @@ static const char *const calib_methods[] = {"max", "percentile", "mse", "entropy
 static const char *const gelu_impls[] = {"i-gelu", "table", NULL};
 static const char *const softmax_impls[] = {"i-exp", NULL};
 static const char *const layernorm_impls[] = {"i-sqrt", "l1", NULL};
+static const char *const bias_fixes[] = {"on", "enlarge", "off", NULL};
 
 #define NCHOICES(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
 _Static_assert(NCHOICES(granularities) == GRAN_PER_TENSOR + 1, "granularities vs Granularity");
@@ -55,6 +56,21 @@ _Static_assert(NCHOICES(calib_methods) == CAL_ENTROPY + 1, "calib_methods vs Cal
 _Static_assert(NCHOICES(gelu_impls) == IGELU_TABLE + 1, "gelu_impls vs GeluImpl");
 _Static_assert(NCHOICES(softmax_impls) == ISOFTMAX_I_EXP + 1, "softmax_impls vs SoftmaxImpl");
 _Static_assert(NCHOICES(layernorm_impls) == ILAYERNORM_L1 + 1, "layernorm_impls vs LayerNormImpl");
+_Static_assert(NCHOICES(bias_fixes) == BIASFIX_OFF + 1, "bias_fixes vs BiasFixMode");
+
+const char *bias_fix_name(BiasFixMode m) {
+  if ((int)m < 0 || (int)m >= NCHOICES(bias_fixes)) internal_error("bias_fix_name: bad mode %d", (int)m);
+  return bias_fixes[m];
+}
+
+bool bias_fix_parse(const char *s, BiasFixMode *m) {
+  for (int i = 0; bias_fixes[i]; i++)
+    if (strcmp(s, bias_fixes[i]) == 0) {
+      *m = (BiasFixMode)i;
+      return true;
+    }
+  return false;
+}
 
 const char *calib_method_name(CalibMethod m) {
   if ((int)m < 0 || (int)m >= NCHOICES(calib_methods))
@@ -86,6 +102,7 @@ void config_defaults(Config *c) {
   c->gelu = IGELU_I_GELU;
   c->softmax = ISOFTMAX_I_EXP;
   c->layernorm = ILAYERNORM_I_SQRT;
+  c->bias_fix = BIASFIX_ON;
   c->layers = NULL;
   c->nlayers = 0;
   c->golden = 0;
@@ -144,6 +161,7 @@ SETTER(set_gelu, Config, o->gelu = (GeluImpl)v->choice)
 SETTER(set_softmax, Config, o->softmax = (SoftmaxImpl)v->choice)
 SETTER(set_layernorm, Config, o->layernorm = (LayerNormImpl)v->choice)
 SETTER(set_golden, Config, o->golden = (int)v->i)
+SETTER(set_bias_fix, Config, o->bias_fix = (BiasFixMode)v->choice)
 SETTER(set_layer_weight_bits, LayerOverride, o->weight_bits = (int)v->i)
 SETTER(set_layer_granularity, LayerOverride, o->granularity = v->choice)
 SETTER(set_layer_act_bits, LayerOverride, o->act_bits = (int)v->i)
@@ -216,6 +234,7 @@ static const Field quantization_keys[] = {
     {"activations", F_SECTION, .keys = activations_keys},
     {"requantize", F_CHOICE, .set = set_requantize, .choices = requant_modes},
     {"bias_bits", F_INT, .set = set_bias_bits, BIAS_BITS},
+    {"bias_fix", F_CHOICE, .set = set_bias_fix, .choices = bias_fixes},
     {"calibration", F_SECTION, .keys = calibration_keys},
     {"integer_ops", F_SECTION, .keys = integer_ops_keys},
     {"layers", F_LAYERS, .keys = layer_keys},

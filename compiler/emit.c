@@ -394,6 +394,7 @@ static void name_layers(Emit *e) {
     free(id);
     if (l->weight) c->weight = xformat("%s_weight", c->fn);
     if (l->bias) c->bias = xformat("%s_bias", c->fn);
+    if (l->out_add) c->out_add = xformat("%s_out_add", c->fn);
     /* A concat whose inputs all have the output's scale copies bytes: its
      * per-input requantization arrays are not used, so not written. */
     bool rescales = l->kind != IL_CONCAT || l->p.cat.rq;
@@ -521,9 +522,19 @@ static void emit_layer_arrays(const Emit *e, StrBuf *c, const LayerCtx *x) {
                         l->p.conv.in_c / l->p.conv.groups, l->p.conv.k_h, l->p.conv.k_w, l->weight_bits);
     else
       comment = xformat("weights [out=%d][in=%d], %d-bit codes", l->p.lin.out, l->p.lin.in, l->weight_bits);
-    put_i8_array(c, comment, x->weight, l->weight, l->weight_count);
+    if (l->weight_bits < 8) {
+      char *packed = xformat("%s, packed: %lld codes in %lld bytes, code e at bits [e*%d, e*%d+%d) "
+                             "(shiftc_rt.h, sc_unpack_code)", comment, (long long)l->weight_count,
+                             (long long)l->weight_bytes, l->weight_bits, l->weight_bits, l->weight_bits);
+      free(comment);
+      comment = packed;
+    }
+    put_i8_array(c, comment, x->weight, l->weight, l->weight_bytes);
     free(comment);
   }
+  if (l->out_add)
+    put_i32_array(c, "output-domain addend per channel (bias out of bounds, algorithms.md §4), in output codes",
+                  x->out_add, l->out_add, l->nch);
   if (l->bias)
     put_i32_array(c, "bias per output channel, at the accumulator's scale s_x * s_w", x->bias, l->bias, l->nch);
   if (x->mult) put_i32_array(c, "dyadic multiplier M0 in [2^30, 2^31): y = rdmulh(acc, M0) >> shift", x->mult, l->mult, l->nch);

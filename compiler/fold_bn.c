@@ -1,7 +1,10 @@
 /* fold_bn.c — folds inference batchnorm into the conv2d or linear that feeds it:
  *   W'[c] = W[c] * gamma[c] / sigma[c],   b'[c] = (b[c] - mu[c]) * gamma[c] / sigma[c] + beta[c]
  * with sigma = sqrt(var + eps). The conv then produces the batchnorm's output value,
- * so every later stage (calibration, quantization, reports) sees one layer. */
+ * so every later stage (calibration, quantization, reports) sees one layer. The
+ * batchnorm is kept per channel on the node (FoldedBN: the unfolded weights, gamma/sigma,
+ * the pre-bias and beta), so that quantization can keep gamma apart for a channel
+ * whose folded bias does not fit (algorithms.md §4). */
 #include "shiftc.h"
 
 #include <math.h>
@@ -39,10 +42,18 @@ static void fold_one(Graph *g, int conv_i, int bn_i) {
   tb.shape = shape_make(1, &oc);
   tw.f = xmalloc(sizeof(float) * (size_t)(oc * per));
   tb.f = xmalloc(sizeof(float) * (size_t)oc);
+  FoldedBN *bn_kept = xcalloc(1, sizeof(FoldedBN));
+  bn_kept->weight = conv->inputs[1];
+  bn_kept->k = xmalloc(sizeof(double) * (size_t)oc);
+  bn_kept->pre_bias = xmalloc(sizeof(double) * (size_t)oc);
+  bn_kept->beta = xmalloc(sizeof(double) * (size_t)oc);
   for (int64_t c = 0; c < oc; c++) {
     double k = gamma[c] / sqrt((double)var[c] + eps);
     for (int64_t j = 0; j < per; j++) tw.f[c * per + j] = (float)(w->data[c * per + j] * k);
     tb.f[c] = (float)(((b ? b[c] : 0.0) - mu[c]) * k + beta[c]);
+    bn_kept->k[c] = k;
+    bn_kept->pre_bias[c] = (b ? b[c] : 0.0) - mu[c];
+    bn_kept->beta[c] = beta[c];
   }
   SrcLoc loc = conv->loc;
   char *wname = xformat("%s.weight_folded", conv->name), *bname = xformat("%s.bias_folded", conv->name);
@@ -55,6 +66,7 @@ static void fold_one(Graph *g, int conv_i, int bn_i) {
   conv->output = bn->output;
   g->values[bn->output].producer = conv_i;
   conv->folded = xformat("batchnorm %s", bn->name);
+  conv->bn = bn_kept;
 }
 
 void fold_batchnorm(Graph *g) {

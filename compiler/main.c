@@ -39,6 +39,8 @@ static const char usage[] =
     "  --requantize MODE      shift | dyadic (overrides the YAML)\n"
     "  --calibration METHOD   max | percentile | mse | entropy (overrides the YAML)\n"
     "  --target TARGET        scalar (overrides the YAML)\n"
+    "  --weight-bits N        2..8: weight bits of every layer (overrides the YAML's global bits)\n"
+    "  --bias-fix MODE        on | enlarge | off: bias out-of-bounds handling (overrides the YAML)\n"
     "  --help, --version\n";
 
 typedef struct Options {
@@ -52,6 +54,8 @@ typedef struct Options {
   const char *target;
   const char *requantize;
   const char *calibration;
+  const char *weight_bits;
+  const char *bias_fix;
   bool mode_float, mode_int, raw;
   const char *html; /* eval --html FILE */
   bool per_layer;   /* eval --per-layer */
@@ -88,6 +92,10 @@ static Options parse_args(int argc, char **argv) {
       o.html = VALUE();
     } else if (strcmp(a, "--per-layer") == 0) {
       o.per_layer = true;
+    } else if (strcmp(a, "--weight-bits") == 0) {
+      o.weight_bits = VALUE();
+    } else if (strcmp(a, "--bias-fix") == 0) {
+      o.bias_fix = VALUE();
     } else if (strcmp(a, "--raw") == 0) {
       o.raw = true;
     } else if (strcmp(a, "--float") == 0) {
@@ -130,6 +138,15 @@ static Config load_config(const Options *o) {
     if (m < 0) error_cli("--calibration must be max, percentile, mse or entropy, got '%s'", o->calibration);
     c.calib_method = (CalibMethod)m;
   }
+  if (o->weight_bits) {
+    char *end;
+    long b = strtol(o->weight_bits, &end, 10);
+    if (*end || end == o->weight_bits || b < 2 || b > 8)
+      error_cli("--weight-bits must be an integer from 2 to 8, got '%s'", o->weight_bits);
+    c.weight_bits = (int)b;
+  }
+  if (o->bias_fix && !bias_fix_parse(o->bias_fix, &c.bias_fix))
+    error_cli("--bias-fix must be on, enlarge or off, got '%s'", o->bias_fix);
   return c;
 }
 
@@ -395,7 +412,7 @@ static int cmd_compile(const Options *o) {
   int worst = -1;
   for (int k = 0; k < p->nlayers; k++) {
     macs += p->layers[k].macs;
-    wbytes += (p->layers[k].weight_count * p->layers[k].weight_bits + 7) / 8;
+    wbytes += p->layers[k].weight ? p->layers[k].weight_bytes : 0;
     if (!isnan(m.sqnr_db[k]) && (worst < 0 || m.sqnr_db[k] < m.sqnr_db[worst])) worst = k;
   }
   printf("%s -> %s/ (target %s, requantize %s, calibration %s)\n", o->model, outdir, cfg.target,

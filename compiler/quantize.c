@@ -254,87 +254,217 @@ static void clamp_for_activation(Q *q, const ILayer *l, sc_requant *rq, const QP
   }
 }
 
+/* The weight scale of one channel (or the tensor) w[0..n): max|w| / qmax at 8 bits
+ * (in shift mode the power of two with the smaller MSE, algorithms.md §1); below 8
+ * bits the MSE-optimal clip: dyadic mode searches 70 candidate clips 100%..31% of
+ * max|w|, shift mode the powers of two from 2^(floor(log2(max/qmax)) + 1) down four
+ * steps. Ties keep the larger scale. *e is the exponent (shift mode: s == 2^e). */
+static double weight_scale(const Q *q, const float *w, int64_t n, int bits, int *e) {
+  int qmax = qmax_of(bits);
+  double amax = 0;
+  for (int64_t i = 0; i < n; i++) amax = fmax(amax, fabs(w[i]));
+  if (!(amax > 0)) amax = 1e-8; /* an all-zero channel */
+  WCtx ctx = {w, n, qmax};
+  if (q->shift_mode) {
+    if (bits >= 8) {
+      *e = pow2_exponent(amax / qmax, w_mse_cb, &ctx);
+    } else {
+      int hi = (int)floor(log2(amax / qmax)) + 1;
+      double best = INFINITY;
+      for (int k = hi; k >= hi - 4; k--) {
+        double m = weights_quant_mse(w, n, ldexp(1.0, k), qmax);
+        if (m < best) best = m, *e = k;
+      }
+    }
+    return ldexp(1.0, *e);
+  }
+  double s = amax / qmax;
+  if (bits < 8) {
+    double best = INFINITY;
+    for (int i = 0; i < 70; i++) {
+      double cand = amax * (1.0 - i / 100.0) / qmax, m = weights_quant_mse(w, n, cand, qmax);
+      if (m < best) best = m, s = cand;
+    }
+  }
+  *e = (int)floor(log2(s));
+  return s;
+}
+
+/* The rescale shift of a channel whose accumulator has scale `acc` (exponent acc_e
+ * in shift mode) into output qy: the n of set_requant. */
+static int channel_shift(const Q *q, double acc, int acc_e, const QParam *qy) {
+  if (q->shift_mode) return qy->exp - acc_e;
+  return -(int)floor(log2(acc / qy->scale)) - 1;
+}
+
+/* Codes of w[0..n) * sign at scale s into out; their SQNR (dB) against ref[0..n) when
+ * each code stands for code * s_eff. */
+static void weight_codes(const float *w, int64_t n, double sign, double s, int qmax, int8_t *out) {
+  for (int64_t j = 0; j < n; j++) {
+    double v = floor(sign * w[j] / s + 0.5);
+    out[j] = (int8_t)(v > qmax ? qmax : v < -qmax ? -qmax : v);
+  }
+}
+static double codes_sqnr_db(const float *ref, const int8_t *codes, int64_t n, double s_eff) {
+  double sig = 0, err = 0;
+  for (int64_t j = 0; j < n; j++) {
+    double d = ref[j] - codes[j] * s_eff;
+    sig += (double)ref[j] * ref[j];
+    err += d * d;
+  }
+  return err > 0 ? 10 * log10(sig / err) : sig > 0 ? INFINITY : 0;
+}
+
+static void add_fix(ILayer *l, const BiasFix *f) {
+  l->fixes = xrealloc(l->fixes, sizeof(BiasFix) * (size_t)(l->nfixes + 1));
+  l->fixes[l->nfixes++] = *f;
+}
+
 /* Weight codes per output channel (or one scale for the tensor), bias in the
- * accumulator's scale, and the requantization. Shared by conv2d and linear. */
+ * accumulator's scale, and the requantization. Shared by conv2d and linear.
+ * A channel whose bias needs more than bias_bits, or whose shift leaves [-31, 31],
+ * is handled as cfg->bias_fix says (algorithms.md §4), and recorded in l->fixes. */
 static void quantize_weights(Q *q, ILayer *l, const Node *n, const QParam *qx, const QParam *qy,
                              const float *wf, int64_t oc, int64_t per, const float *bias,
                              sc_requant *rq) {
   const Config *cfg = q->cfg;
-  int bits = cfg->weight_bits;
+  int bits = cfg->weight_bits, bias_bits = cfg->bias_bits;
   Granularity gran = cfg->granularity;
   for (int i = 0; i < cfg->nlayers; i++) {
     const LayerOverride *o = &cfg->layers[i];
     if (fnmatch(o->pattern, n->name, 0) != 0) continue;
     if (o->weight_bits > 0) bits = o->weight_bits;
     if (o->granularity >= 0) gran = (Granularity)o->granularity;
+    if (o->bias_bits > 0) bias_bits = o->bias_bits;
   }
+  const FoldedBN *bn = n->op == OP_MATMUL ? NULL : n->bn;
+  const float *w_unfolded = bn ? q->g->values[bn->weight].data : NULL;
   int qmax = qmax_of(bits);
   l->weight_bits = bits;
+  l->bias_bits = bias_bits;
   l->weight_count = oc * per;
-  l->weight = xmalloc((size_t)(oc * per));
+  int8_t *codes = xmalloc((size_t)(oc * per));
   l->w_scale = xcalloc((size_t)oc, sizeof(double));
   double *acc_scale = xcalloc((size_t)oc, sizeof(double));
   int *acc_exp = xcalloc((size_t)oc, sizeof(int));
-  double tensor_max = 0;
-  for (int64_t i = 0; i < oc * per; i++) tensor_max = fmax(tensor_max, fabs(wf[i]));
-  double bmax = ldexp(1.0, cfg->bias_bits - 1) - 1;
+  double bmax = ldexp(1.0, bias_bits - 1) - 1;
+  int32_t *out_add = xcalloc((size_t)oc, sizeof(int32_t));
+  bool any_add = false;
+  if (bias) l->bias = xcalloc((size_t)oc, sizeof(int32_t));
   for (int64_t c = 0; c < oc; c++) {
-    const float *wc = wf + c * per;
-    int64_t cnt = per;
-    double amax = 0;
-    if (gran == GRAN_PER_TENSOR) {
-      wc = wf;
-      cnt = oc * per;
-      amax = tensor_max;
-    } else {
-      for (int64_t j = 0; j < per; j++) amax = fmax(amax, fabs(wc[j]));
+    const float *wc = wf + c * per;          /* the folded weights: the reference */
+    const float *scale_src = gran == GRAN_PER_TENSOR ? wf : wc;
+    int64_t scale_n = gran == GRAN_PER_TENSOR ? oc * per : per;
+    int e;
+    double s = weight_scale(q, scale_src, scale_n, bits, &e);
+    double acc = qx->scale * s;
+    int acc_e = qx->exp + e;
+    int nsh = channel_shift(q, acc, acc_e, qy);
+    double bq = bias ? floor(bias[c] / acc + 0.5) : 0;
+    bool bias_over = fabs(bq) > bmax, shift_over = nsh > 31 || nsh < -31;
+    weight_codes(wc, per, 1, s, qmax, codes + c * per);
+    BiasFix fx = {.channel = (int)c, .bias_codes = bq, .shift = nsh,
+                  .w_sqnr_naive_db = codes_sqnr_db(wc, codes + c * per, per, s)};
+    double target_in = bias ? bias[c] : 0; /* the part of the bias kept in the accumulator */
+    if ((bias_over || shift_over) && cfg->bias_fix != BIASFIX_OFF) {
+      const char *how = "enlarge";
+      if (cfg->bias_fix == BIASFIX_ON && bias_over) {
+        how = "output addend";
+        if (bn && !q->shift_mode) {
+          /* Keep gamma apart: the channel's own W (sign of gamma folded into the codes)
+           * at a scale of its own; |gamma/sigma| goes into the dyadic multiplier. In
+           * shift mode the per-channel power-of-two scale of W' already puts gamma/sigma
+           * into the channel's shift, so the codes would not change. */
+          const float *wu = w_unfolded + c * per;
+          double kk = fabs(bn->k[c]);
+          s = weight_scale(q, wu, per, bits, &e) * kk;
+          weight_codes(wu, per, bn->k[c] < 0 ? -1 : 1, s / kk, qmax, codes + c * per);
+          acc = qx->scale * s;
+          acc_e = qx->exp + (int)floor(log2(s));
+          how = "gamma apart + output addend";
+        }
+      }
+      /* Enlarge the scale while the shift is out of range (and, in `enlarge` mode,
+       * while the bias does not fit; in `on` mode while the bias's fraction of an
+       * output LSB does not): the channel's weights were negligible there. */
+      /* In `on` mode the whole output LSBs of the bias go to the output domain and
+       * its fraction of an LSB stays in the accumulator, where the rounding of the
+       * rescale sees it: y = rshift(acc + frac * 2^n, n) + floor(b / s_y) rounds like
+       * the framework's round((acc * s_acc + b) / s_y). */
+      bool split = cfg->bias_fix == BIASFIX_ON && bias_over && bias;
+      if (split) target_in = (bias[c] / qy->scale - floor(bias[c] / qy->scale)) * qy->scale;
+      double s0 = s;
+      for (int guard = 0; guard < 200; guard++) {
+        nsh = channel_shift(q, acc, acc_e, qy);
+        double need = fabs(floor(target_in / acc + 0.5));
+        if (nsh <= 31 && (cfg->bias_fix == BIASFIX_ON && !split ? true : need <= bmax)) break;
+        s *= 2, e++, acc *= 2, acc_e++;
+      }
+      if (s != s0) {
+        ilayer_add_note(l, "channel %lld: weight scale enlarged from %g to %g so that its shift and bias "
+                        "fit", (long long)c, s0, s);
+        /* Recompute the codes at the enlarged scale from the weights they came from. */
+        if (strncmp(how, "gamma", 5) == 0)
+          weight_codes(w_unfolded + c * per, per, bn->k[c] < 0 ? -1 : 1, s / fabs(bn->k[c]), qmax, codes + c * per);
+        else
+          weight_codes(wc, per, 1, s, qmax, codes + c * per);
+        if (strcmp(how, "enlarge") != 0) how = xformat("%s + enlarge", how);
+      }
+      fx.fix = how;
+    } else if (bias_over || shift_over) {
+      fx.fix = "clamp";
     }
-    if (!(amax > 0)) amax = 1e-8; /* an all-zero channel */
-    double s;
-    int e = 0;
-    if (q->shift_mode) {
-      WCtx ctx = {wc, cnt, qmax};
-      e = pow2_exponent(amax / qmax, w_mse_cb, &ctx);
-      s = ldexp(1.0, e);
-    } else {
-      s = amax / qmax;
-    }
-    /* A (near-)dead channel gets a tiny weight scale, so its rescale shift leaves
-     * [-31, 31] and its bias overflows the bias word (algorithms.md §4). Enlarge the
-     * scale until both fit: the channel's weights were negligible at that scale. */
-    double s0 = s;
-    for (int guard = 0; guard < 200; guard++) {
-      double acc = qx->scale * s, m = acc / qy->scale;
-      double bq = bias ? fabs(floor(bias[c] / acc + 0.5)) : 0;
-      int n = q->shift_mode ? qy->exp - (qx->exp + e) : -(int)floor(log2(m)) - 1;
-      if (n <= 31 && bq <= bmax) break;
-      s *= 2;
-      e++;
-    }
-    if (s != s0)
-      ilayer_add_note(l, "channel %lld: weight scale enlarged from %g to %g so that its shift and bias "
-                      "fit (max |w| = %g)", (long long)c, s0, s, amax);
     l->w_scale[c] = s;
-    acc_scale[c] = qx->scale * s;
-    acc_exp[c] = qx->exp + e;
-    for (int64_t j = 0; j < per; j++) {
-      double v = floor(wf[c * per + j] / s + 0.5);
-      l->weight[c * per + j] = (int8_t)(v > qmax ? qmax : v < -qmax ? -qmax : v);
-    }
-  }
-  if (bias) {
-    l->bias = xcalloc((size_t)oc, sizeof(int32_t));
-    for (int64_t c = 0; c < oc; c++) {
-      double v = floor(bias[c] / acc_scale[c] + 0.5);
-      if (v > bmax || v < -bmax) {
+    acc_scale[c] = acc;
+    acc_exp[c] = acc_e;
+    if (bias) {
+      double v = floor(target_in / acc + 0.5);
+      bool split = fx.fix && cfg->bias_fix == BIASFIX_ON && bias_over;
+      if (split && (v > bmax || v < -bmax)) {
+        v = v > bmax ? bmax : -bmax; /* the accumulator keeps what fits; the rest goes below */
+      } else if (v > bmax || v < -bmax) {
         ilayer_add_note(l, "channel %lld: bias %g needs %.0f at scale %g, beyond %d bits; clamped",
-                        (long long)c, bias[c], v, acc_scale[c], cfg->bias_bits);
+                        (long long)c, target_in, v, acc, bias_bits);
         v = v > bmax ? bmax : -bmax;
+        if (fx.fix && !strstr(fx.fix, "clamp")) fx.fix = xformat("%s + clamp", fx.fix);
       }
       l->bias[c] = (int32_t)v;
+      double rest = bias[c] - v * acc; /* what the accumulator does not carry */
+      if (split) {
+        double a = floor(rest / qy->scale + 0.5);
+        a = a > 1073741824.0 ? 1073741824.0 : a < -1073741824.0 ? -1073741824.0 : a;
+        out_add[c] = (int32_t)a;
+        any_add = any_add || a != 0;
+        fx.out_add = (int32_t)a;
+        rest -= a * qy->scale;
+        ilayer_add_note(l, "channel %lld: bias %g needs %.0f codes at scale %g, beyond %d bits; %s: "
+                        "%.0f in the accumulator, %d added in the output domain",
+                        (long long)c, bias[c], bq, qx->scale * s, bias_bits, fx.fix, v, (int)a);
+      }
+      fx.bias_err_lsb = fabs(rest) / qy->scale;
+    }
+    if (fx.fix) {
+      fx.w_sqnr_db = codes_sqnr_db(wc, codes + c * per, per, acc / qx->scale);
+      add_fix(l, &fx);
     }
   }
+  /* The kernel's layout: int8 codes, or packed below 8 bits (shiftc_rt.h). */
+  if (bits < 8) {
+    l->weight_bytes = (oc * per * bits + 7) / 8;
+    l->weight = xcalloc((size_t)l->weight_bytes, 1);
+    for (int64_t i = 0; i < oc * per; i++) sc_pack_code(l->weight, bits, (ptrdiff_t)i, codes[i]);
+    free(codes);
+  } else {
+    l->weight_bytes = oc * per;
+    l->weight = codes;
+  }
   set_requant(q, l, rq, (int)oc, acc_scale, acc_exp, qy);
+  if (any_add) {
+    l->out_add = out_add;
+    rq->out_add = out_add;
+  } else {
+    free(out_add);
+  }
   free(acc_scale);
   free(acc_exp);
 }
@@ -396,6 +526,7 @@ static void q_conv_or_linear(Q *q, int ni) {
     c->pad_l = (int)pad->ints[pad->nints > 1 ? 1 : 0];
     c->groups = (int)node_attr_int(n, "groups");
     c->weight = l->weight;
+    c->weight_bits = l->weight_bits;
     c->bias = l->bias;
     l->macs = (int64_t)c->n * c->out_c * c->out_h * c->out_w * per;
   } else {
@@ -404,6 +535,7 @@ static void q_conv_or_linear(Q *q, int ni) {
     c->out = (int)oc;
     c->rows = (int)(shape_numel(xs) / per);
     c->weight = l->weight;
+    c->weight_bits = l->weight_bits;
     c->bias = l->bias;
     l->macs = (int64_t)c->rows * oc * per;
   }
@@ -434,6 +566,7 @@ static void q_matmul(Q *q, int ni) {
     l->p.lin.out = (int)N;
     l->p.lin.rows = (int)(shape_numel(&g->values[a].shape) / K);
     l->p.lin.weight = l->weight;
+    l->p.lin.weight_bits = l->weight_bits;
     l->macs = (int64_t)l->p.lin.rows * K * N;
     free(wt);
     return;

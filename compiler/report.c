@@ -60,14 +60,13 @@ static const sc_requant *layer_rq(const ILayer *l) {
   }
 }
 
-static int64_t weight_bytes(const ILayer *l) {
-  return l->weight ? (l->weight_count * l->weight_bits + 7) / 8 : 0;
-}
+static int64_t weight_bytes(const ILayer *l) { return l->weight ? l->weight_bytes : 0; }
 
 static int bias_count(const ILayer *l) { return l->bias ? l->nch : 0; }
 
 static int64_t bias_bytes(const IntProgram *p, const ILayer *l) {
-  return (int64_t)bias_count(l) * (p->cfg->bias_bits == 16 ? 2 : 4);
+  (void)p;
+  return (int64_t)bias_count(l) * (l->bias_bits == 16 ? 2 : 4);
 }
 
 /* Notes the passes wrote when they clamped a bias or a shift ("...; clamped"). */
@@ -360,13 +359,20 @@ static void json_layer(J *j, const IntProgram *p, const Measurement *m, int k) {
   if (l->bias) {
     j_obj(j, "bias");
     j_int(j, "count", bias_count(l));
-    j_int(j, "bits", p->cfg->bias_bits);
+    j_int(j, "bits", l->bias_bits);
     j_int(j, "bytes", bias_bytes(p, l));
     j_range(j, "range", bias_range(l));
     j_int(j, "clamped", count_notes(l, true));
     j_arr_compact(j, "codes");
     for (int c = 0; c < bias_count(l); c++) j_int(j, NULL, l->bias[c]);
     j_end_arr(j);
+    if (l->out_add) {
+      j_arr_compact(j, "out_add");
+      for (int c = 0; c < l->nch; c++) j_int(j, NULL, l->out_add[c]);
+      j_end_arr(j);
+    } else {
+      j_null(j, "out_add");
+    }
     j_end_obj(j);
   } else {
     j_null(j, "bias");
@@ -421,6 +427,23 @@ static void json_layer(J *j, const IntProgram *p, const Measurement *m, int k) {
     j_end_arr(j);
   }
 
+  /* Every channel the bias out-of-bounds handling touched (algorithms.md §4). */
+  j_str(j, "bias_fix_mode", bias_fix_name(p->cfg->bias_fix));
+  j_arr(j, "bias_fixes");
+  for (int i = 0; i < l->nfixes; i++) {
+    const BiasFix *f = &l->fixes[i];
+    j_obj_compact(j, NULL);
+    j_int(j, "channel", f->channel);
+    j_num(j, "bias_codes_needed", f->bias_codes);
+    j_int(j, "naive_shift", f->shift);
+    j_str(j, "fix", f->fix);
+    j_int(j, "out_add", f->out_add);
+    j_num(j, "bias_error_lsb", f->bias_err_lsb);
+    j_num(j, "weight_sqnr_db", f->w_sqnr_db);
+    j_num(j, "weight_sqnr_naive_db", f->w_sqnr_naive_db);
+    j_end_obj(j);
+  }
+  j_end_arr(j);
   j_int(j, "macs", l->macs);
   double db = sqnr_of(m, k);
   char sq[32];
@@ -576,6 +599,7 @@ char *report_json(const IntProgram *p, const Measurement *m) {
   j_str(&j, "weight_granularity", cfg->granularity == GRAN_PER_TENSOR ? "per-tensor" : "per-channel");
   j_int(&j, "activation_bits", cfg->act_bits);
   j_int(&j, "bias_bits", cfg->bias_bits);
+  j_str(&j, "bias_fix", bias_fix_name(cfg->bias_fix));
   j_str(&j, "calibration_method", calib_method_name(cfg->calib_method));
   j_num(&j, "percentile", cfg->percentile);
   j_int(&j, "calibration_samples", p->calib_samples);
@@ -818,6 +842,32 @@ static void md_notes(StrBuf *sb, const IntProgram *p) {
   sb_puts(sb, "\n");
 }
 
+/* Every channel whose bias did not fit its word or whose shift left [-31, 31], the
+ * fix applied and what it costs (algorithms.md §4). */
+static void md_bias_fixes(StrBuf *sb, const IntProgram *p) {
+  int n = 0;
+  for (int k = 0; k < p->nlayers; k++) n += p->layers[k].nfixes;
+  sb_printf(sb, "## Bias out of bounds\n\nHandling: `bias_fix: %s`. ", bias_fix_name(p->cfg->bias_fix));
+  if (n == 0) {
+    sb_puts(sb, "Every bias fits its word and every shift is in range.\n\n");
+    return;
+  }
+  sb_printf(sb, "%d channel%s touched. Bias error: |bias as applied - folded bias| in output LSBs; "
+            "weight SQNR: the channel's effective weights against the folded float weights "
+            "(naive: quantized folded, as without the fix).\n\n", n, n == 1 ? "" : "s");
+  sb_puts(sb, "| # | layer | channel | bias codes needed | naive shift | fix | output addend | bias error LSB | "
+              "weight SQNR dB (naive) |\n|--:|---|--:|--:|--:|---|--:|--:|---|\n");
+  for (int k = 0; k < p->nlayers; k++) {
+    const ILayer *l = &p->layers[k];
+    for (int i = 0; i < l->nfixes; i++) {
+      const BiasFix *f = &l->fixes[i];
+      sb_printf(sb, "| %d | %s | %d | %.0f | %d | %s | %d | %.3f | %.1f (%.1f) |\n", k, l->name, f->channel,
+                f->bias_codes, f->shift, f->fix, (int)f->out_add, f->bias_err_lsb, f->w_sqnr_db, f->w_sqnr_naive_db);
+    }
+  }
+  sb_puts(sb, "\n");
+}
+
 static void md_memory(StrBuf *sb, const IntProgram *p) {
   const Graph *g = p->g;
   int nt;
@@ -883,6 +933,7 @@ static char *report_md(const IntProgram *p, const Measurement *m) {
   sb_puts(&sb, ".\n\n## Layer details\n\n");
   for (int k = 0; k < p->nlayers; k++) md_layer_details(&sb, p, m, k);
   md_calibration(&sb, p);
+  md_bias_fixes(&sb, p);
   md_notes(&sb, p);
   md_memory(&sb, p);
   return sb.data;

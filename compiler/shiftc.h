@@ -169,6 +169,11 @@ typedef enum { GRAN_PER_CHANNEL, GRAN_PER_TENSOR } Granularity;
 typedef enum { IGELU_I_GELU, IGELU_TABLE } GeluImpl; /* i-gelu | table (exact, 256 entries) */
 typedef enum { ISOFTMAX_I_EXP } SoftmaxImpl;
 typedef enum { ILAYERNORM_I_SQRT, ILAYERNORM_L1 } LayerNormImpl;
+/* The bias out-of-bounds handling (algorithms.md §4): `on` keeps gamma apart and adds
+ * the overflowing bias in the output domain, enlarges the weight scale where a shift
+ * stays out of range, clamps as a last resort; `enlarge` only enlarges (ONNX Runtime,
+ * Glow), then clamps; `off` clamps (naive folding, to show the problem). */
+typedef enum { BIASFIX_ON, BIASFIX_ENLARGE, BIASFIX_OFF } BiasFixMode;
 
 /* Per-layer overrides (`layers:`): a value < 0 means "not set here". */
 typedef struct LayerOverride {
@@ -197,6 +202,7 @@ typedef struct Config {
   GeluImpl gelu;
   SoftmaxImpl softmax;
   LayerNormImpl layernorm;
+  BiasFixMode bias_fix;
   LayerOverride *layers;
   int nlayers;
   int golden;               /* >= 0 */
@@ -208,6 +214,9 @@ void config_defaults(Config *c);
 void config_load(Config *c, const char *path);
 const char *calib_method_name(CalibMethod m);
 const char *requant_mode_name(RequantMode m);
+const char *bias_fix_name(BiasFixMode m);
+/* "on" / "enlarge" / "off" to the mode; false for another word. */
+bool bias_fix_parse(const char *s, BiasFixMode *m);
 
 /* ------------------------------------------------------------------- ir.c */
 
@@ -306,6 +315,7 @@ typedef struct Node {
   int output;                /* value id */
   AttrValue attrs[MAX_OP_ATTRS]; /* parallel to op_table[op].attrs, defaults filled in */
   char *folded;    /* what passes merged into this node ("batchnorm b1"), for reports */
+  struct FoldedBN *bn; /* fold_bn.c: the batchnorm folded in, kept per channel; or NULL */
 } Node;
 
 typedef struct Graph {
@@ -468,6 +478,19 @@ typedef struct LegalNote {
   char *text;
 } LegalNote;
 
+/* One channel the bias out-of-bounds handling touched (algorithms.md §4), with the
+ * cost of its fix measured at compile time. */
+typedef struct BiasFix {
+  int channel;
+  double bias_codes;   /* what the folded bias needed in the accumulator, in codes */
+  int shift;           /* the channel's naive shift */
+  const char *fix;     /* "gamma apart + output addend", "output addend", "enlarge", "clamp" */
+  int32_t out_add;     /* output-domain addend (output codes), 0 when none */
+  double bias_err_lsb; /* |bias as applied - folded bias|, in output LSBs */
+  double w_sqnr_db;    /* the channel's weight SQNR after the fix (vs the folded weights) */
+  double w_sqnr_naive_db; /* ... and with naive folding */
+} BiasFix;
+
 /* One layer of the integer program: one call of a runtime kernel. Its params
  * struct points into the arrays owned here. */
 typedef struct ILayer {
@@ -494,10 +517,15 @@ typedef struct ILayer {
   int8_t lut[256];
   int32_t lut_n;
   /* Arrays the params point into. */
-  int8_t *weight;
-  int64_t weight_count;
+  int8_t *weight;       /* as the kernel reads it: int8 codes, or packed (weight_bits < 8) */
+  int64_t weight_count; /* codes */
+  int64_t weight_bytes; /* length of `weight`: ceil(weight_count * weight_bits / 8) */
   int weight_bits;
+  int bias_bits;
   int32_t *bias;
+  int32_t *out_add;     /* [nch] output-domain addends (sc_requant.out_add), or NULL */
+  BiasFix *fixes;
+  int nfixes;
   int nch;             /* output channels (per-channel arrays' length) */
   int32_t *mult;       /* dyadic only */
   int8_t *shift;
@@ -526,6 +554,16 @@ typedef struct IntProgram {
   int *live_last;      /* -1 for values not in the arena */
   int64_t arena_bytes, sum_bytes, lower_bound;
 } IntProgram;
+
+/* What fold_bn.c folded into a conv2d/linear, per output channel, so that
+ * quantization can keep gamma apart where the folded bias overflows (algorithms.md
+ * §4): folded W' = W * k, b' = k * pre_bias + beta, k = gamma / sqrt(var + eps). */
+typedef struct FoldedBN {
+  int weight;        /* value id of the layer's own weights W (unfolded) */
+  double *k;         /* [oc] gamma / sigma */
+  double *pre_bias;  /* [oc] conv bias - running mean */
+  double *beta;      /* [oc] */
+} FoldedBN;
 
 /* Folds batchnorm into the preceding conv2d/linear (float weights and bias). */
 void fold_batchnorm(Graph *g);

@@ -6,7 +6,8 @@
  *   x[b][g*icg + ic][oh*stride_h - pad_t + kh*dil_h][ow*stride_w - pad_l + kw*dil_w]
  *   * weight[oc][ic][kh][kw]),  g = oc / ocg,
  * positions outside the input contributing 0 (this implies the bottom/right padding).
- * The reduction runs in the order ic, kh, kw, through sc_kacc (k-split). */
+ * The reduction runs in the order ic, kh, kw, through sc_kacc (k-split). Weights are
+ * int8 codes, or packed when weight_bits is 2..7 (shiftc_rt.h). */
 void sc_conv2d_s8(const sc_conv2d_params *p, const int8_t *x, int8_t *y) {
   const int32_t icg = p->in_c / p->groups, ocg = p->out_c / p->groups;
   const int32_t in_h = p->in_h, in_w = p->in_w, out_h = p->out_h, out_w = p->out_w;
@@ -19,7 +20,7 @@ void sc_conv2d_s8(const sc_conv2d_params *p, const int8_t *x, int8_t *y) {
     for (int32_t oc = 0; oc < p->out_c; oc++) {
       const int32_t g = oc / ocg;
       const int8_t *xg = x + ((ptrdiff_t)b * p->in_c + (ptrdiff_t)g * icg) * in_plane;
-      const int8_t *wo = p->weight + oc * w_oc;
+      const ptrdiff_t wo = oc * w_oc; /* element index of the channel's first weight */
       const int32_t bias = p->bias ? p->bias[oc] : 0;
       int8_t *yo = y + ((ptrdiff_t)b * p->out_c + oc) * out_plane;
 
@@ -42,12 +43,12 @@ void sc_conv2d_s8(const sc_conv2d_params *p, const int8_t *x, int8_t *y) {
           sc_kacc_init(&acc, &p->rq, bias);
           for (int32_t ic = 0; ic < icg; ic++) {
             const int8_t *xc = xg + ic * in_plane;
-            const int8_t *wc = wo + ic * w_ic;
+            const ptrdiff_t wc = wo + ic * w_ic;
             sc_kacc_zeros(&acc, kh0 * k_w);
             for (int32_t kh = kh0; kh < kh1; kh++) {
               sc_kacc_zeros(&acc, kw_lo);
-              sc_kacc_dot(&acc, xc + x_first + (kh - kh0) * x_row, dil_w, wc + kh * k_w + kw_lo, 1,
-                          n_taps);
+              sc_kacc_dot_w(&acc, xc + x_first + (kh - kh0) * x_row, dil_w, p->weight, p->weight_bits,
+                            wc + kh * k_w + kw_lo, n_taps);
               sc_kacc_zeros(&acc, k_w - kw_hi);
             }
             sc_kacc_zeros(&acc, (k_h - kh1) * k_w);

@@ -73,6 +73,30 @@ static inline void sc_kacc_dot(sc_kacc *k, const int8_t *a, ptrdiff_t sa, const 
   k->room -= len;
 }
 
+/* sc_kacc_dot for packed weights (shiftc_rt.h: sc_unpack_code): the terms
+ * a[i*sa] * code(w, bits, e0 + i). Unpacks a block at a time into a local buffer and
+ * feeds sc_kacc_dot, so the k-split is the 8-bit path's to the bit. */
+static inline void sc_kacc_dot_packed(sc_kacc *k, const int8_t *a, ptrdiff_t sa, const int8_t *w, int bits,
+                                      ptrdiff_t e0, int32_t len) {
+  int8_t buf[64];
+  while (len > 0) {
+    int32_t m = len < 64 ? len : 64;
+    for (int32_t i = 0; i < m; i++) buf[i] = (int8_t)sc_unpack_code(w, bits, e0 + i);
+    sc_kacc_dot(k, a, sa, buf, 1, m);
+    len -= m;
+    if (len == 0) return; /* do not form a pointer past the operand */
+    a += m * sa;
+    e0 += m;
+  }
+}
+
+/* The weight row of a conv/linear kernel: 8-bit codes, or packed (weight_bits 2..7). */
+static inline void sc_kacc_dot_w(sc_kacc *k, const int8_t *a, ptrdiff_t sa, const int8_t *w, int bits,
+                                 ptrdiff_t e0, int32_t len) {
+  if (bits > 0 && bits < 8) sc_kacc_dot_packed(k, a, sa, w, bits, e0, len);
+  else sc_kacc_dot(k, a, sa, w + e0, 1, len);
+}
+
 /* Adds len terms of value 0 (padded positions): they only move chunk boundaries. */
 static inline void sc_kacc_zeros(sc_kacc *k, int32_t len) {
   if (k->chunk == 0) return;

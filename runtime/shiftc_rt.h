@@ -1,6 +1,7 @@
 /* shiftc_rt.h — the integer math every kernel, every target and the compiler's own
  * integer interpreter use: one home, so that all of them agree to the bit
- * (algorithms.md §1 and §3). C99, no libc beyond <stdint.h>, all static inline.
+ * (algorithms.md §1 and §3). C99, no libc beyond <stdint.h> and <stddef.h>, all
+ * static inline.
  *
  * Conventions: division and right shifts round toward minus infinity (floor);
  * "round" means half up; quantized codes of b bits lie in [-(2^(b-1)-1), 2^(b-1)-1]
@@ -8,6 +9,7 @@
 #ifndef SHIFTC_RT_H
 #define SHIFTC_RT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Arithmetic right shift (floor) by 0..31, without relying on the implementation-
@@ -104,13 +106,48 @@ typedef struct sc_requant {
   int32_t lo, hi;       /* output clamp: [-127, 127], or [0, 127] with a fused ReLU */
   int32_t k_chunk;      /* 0: no split */
   int pre_shift;
+  /* Output-domain addend per channel (algorithms.md §4, the bias out-of-bounds fix):
+   * added to the rescaled value before the clamp, in output codes; NULL: none. The
+   * compiler sets it where a channel's bias does not fit the bias word. */
+  const int32_t *out_add;
 } sc_requant;
 
 static inline int32_t sc_requant_apply(const sc_requant *rq, int c, int32_t acc) {
   int i = rq->per_channel ? c : 0;
   int32_t v = rq->mult ? sc_rdmulh(acc, rq->mult[i]) : acc;
   v = sc_shift_round(v, rq->shift[i]);
+  if (rq->out_add) v = sc_sat32((int64_t)v + rq->out_add[i]); /* per channel, like shift */
   return v < rq->lo ? rq->lo : v > rq->hi ? rq->hi : v;
+}
+
+/* Sub-byte weights (2..7 bits) are stored packed: code e of a layer's weight array
+ * (row-major index, every output channel following the previous without padding)
+ * occupies bits [e*bits, e*bits + bits) of a little-endian bit stream, bit k being
+ * bit (k mod 8) of byte k/8, as a `bits`-bit two's-complement field. So 4-bit codes
+ * go two to a byte, low nibble first; 2-bit codes four to a byte; 3-, 5-, 6- and
+ * 7-bit codes straddle bytes. The array is ceil(count*bits/8) bytes. A params
+ * struct's weight_bits says which form its `weight` points at: 0 or 8, one int8
+ * code per element; 2..7, packed. */
+static inline int32_t sc_unpack_code(const int8_t *packed, int bits, ptrdiff_t e) {
+  const unsigned char *p = (const unsigned char *)packed;
+  size_t bit = (size_t)e * (size_t)bits;
+  unsigned sh = (unsigned)(bit & 7u);
+  uint32_t v = (uint32_t)p[bit >> 3] >> sh;
+  if (sh + (unsigned)bits > 8u) v |= (uint32_t)p[(bit >> 3) + 1] << (8u - sh);
+  v &= (1u << bits) - 1u;
+  uint32_t sign = 1u << (bits - 1);
+  return (int32_t)(v ^ sign) - (int32_t)sign; /* sign-extend the field */
+}
+
+/* The inverse, for the compiler: stores `code` as element e of a zero-filled packed
+ * array (the one definition of the layout besides sc_unpack_code). */
+static inline void sc_pack_code(int8_t *packed, int bits, ptrdiff_t e, int32_t code) {
+  unsigned char *p = (unsigned char *)packed;
+  size_t bit = (size_t)e * (size_t)bits;
+  unsigned sh = (unsigned)(bit & 7u);
+  uint32_t v = ((uint32_t)code & ((1u << bits) - 1u)) << sh;
+  p[bit >> 3] = (unsigned char)(p[bit >> 3] | (v & 0xffu));
+  if (sh + (unsigned)bits > 8u) p[(bit >> 3) + 1] = (unsigned char)(p[(bit >> 3) + 1] | (v >> 8));
 }
 
 /* 2-D convolution, NCHW, batch n. weight [out_c][in_c/groups][k_h][k_w]. */
@@ -120,6 +157,7 @@ typedef struct sc_conv2d_params {
   const int8_t *weight;
   const int32_t *bias; /* [out_c], or NULL */
   sc_requant rq;
+  int weight_bits;     /* 0 or 8: one int8 code per weight; 2..7: packed (sc_unpack_code) */
 } sc_conv2d_params;
 void sc_conv2d_s8(const sc_conv2d_params *p, const int8_t *x, int8_t *y);
 
@@ -129,6 +167,7 @@ typedef struct sc_linear_params {
   const int8_t *weight; /* [out][in] */
   const int32_t *bias;  /* [out], or NULL */
   sc_requant rq;
+  int weight_bits;      /* 0 or 8: one int8 code per weight; 2..7: packed (sc_unpack_code) */
 } sc_linear_params;
 void sc_linear_s8(const sc_linear_params *p, const int8_t *x, int8_t *y);
 

@@ -26,7 +26,7 @@ typedef struct LayerCtx {
   int index;         /* 1-based position in the run order, as in the comments */
   const char *fn;    /* "layer3_c2": the layer's function, and the prefix of its arrays */
   /* The arrays emit.c wrote for this layer (NULL when the layer has none):
-   *   weight  static const int8_t  [weight_count]   l->weight, the runtime's layout
+   *   weight  static const int8_t  [weight_bytes]   l->weight, the runtime's layout
    *   bias    static const int32_t [nch]             l->bias
    *   mult    static const int32_t [nch]             l->mult (dyadic multipliers)
    *   shift   static const int8_t  [nch]             l->shift
@@ -34,10 +34,11 @@ typedef struct LayerCtx {
    *   inner   static const int32_t [nin]             l->cat_inner (IL_CONCAT)
    *   ln_g    static const int32_t [nch]             l->ln_g (IL_LAYERNORM)
    *   ln_b    static const int64_t [nch]             l->ln_b (IL_LAYERNORM)
+   *   out_add static const int32_t [nch]             l->out_add (output-domain addends)
    * Each is written only when the runtime's params use it (a concat's mult and
    * shift only when it rescales, p.cat.rq != NULL): a target must reference every
    * array named here, or the generated code warns about an unused static. */
-  const char *weight, *bias, *mult, *shift, *table, *inner, *ln_g, *ln_b;
+  const char *weight, *bias, *mult, *shift, *table, *inner, *ln_g, *ln_b, *out_add;
   /* Input k of the layer inside its function: a parameter ("x", "a", "b", "x0" ...)
    * or, for a constant operand, the name of its quantized static array. */
   const char *in[MAX_OP_INPUTS];

@@ -30,3 +30,24 @@ for ex in digits_mlp digits_cnn mnist_cnn; do
   done
   rm -f $alt
 done
+
+# Low-bit weights (issue 5): the CNN examples post-training at 5 and 4 bits (the YAML's
+# calibration), and digits_cnn_w4 as trained with 4-bit QAT (its own @quant scales).
+echo
+echo "| example | weights | float top-1 | shift | dyadic |"
+echo "|---|---|---|---|---|"
+for ex in digits_cnn mnist_cnn digits_cnn_w4; do
+  for bits in 5 4; do
+    how="post-training"
+    [ $ex = digits_cnn_w4 ] && how="QAT (bias_bits 16)"
+    [ $ex = digits_cnn_w4 ] && [ $bits = 5 ] && continue
+    for mode in shift dyadic; do
+      out=$($shiftc eval examples/$ex/$ex.nn -c examples/$ex/$ex.yaml \
+              --data examples/$ex/test.safetensors --requantize $mode --weight-bits $bits)
+      float=$(echo "$out" | sed -n 's/^float top-1: \([^ ]*\) (\(.*\))$/\1 (\2)/p')
+      int=$(echo "$out" | sed -n 's/^int8 top-1: \([^ ]*\) (\([^)]*\)).*$/\1 (\2)/p')
+      eval "r_$mode=\"$int\""
+    done
+    echo "| $ex | $bits-bit $how | $float | $r_shift | $r_dyadic |"
+  done
+done

@@ -47,6 +47,11 @@ static void put_requant(StrBuf *out, const LayerCtx *c, const sc_requant *rq, co
   sb_printf(out, "%s  .hi = %d,\n", indent, (int)rq->hi);
   sb_printf(out, "%s  .k_chunk = %d,%s\n", indent, (int)rq->k_chunk, rq->k_chunk ? "" : " /* no k-split */");
   sb_printf(out, "%s  .pre_shift = %d,\n", indent, rq->pre_shift);
+  if (rq->out_add) {
+    char *add = ptr_expr(rq->out_add, l->out_add, sizeof(int32_t), l->nch, c->out_add, c, "rq.out_add");
+    sb_printf(out, "%s  .out_add = %s,\n", indent, add);
+    free(add);
+  }
   sb_printf(out, "%s}", indent);
   free(mult);
   free(shift);
@@ -69,7 +74,7 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
   switch (l->kind) {
   case IL_CONV2D: {
     const sc_conv2d_params *q = &l->p.conv;
-    char *w = ptr_expr(q->weight, l->weight, 1, l->weight_count, c->weight, c, "weight");
+    char *w = ptr_expr(q->weight, l->weight, 1, l->weight_bytes, c->weight, c, "weight");
     char *b = ptr_expr(q->bias, l->bias, sizeof(int32_t), l->nch, c->bias, c, "bias");
     sb_printf(out, "static const sc_conv2d_params %s_params = {\n", c->fn);
     sb_printf(out, "    .n = %d, .in_c = %d, .in_h = %d, .in_w = %d,\n", q->n, q->in_c, q->in_h, q->in_w);
@@ -80,20 +85,20 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
               q->dil_h, q->dil_w, q->groups);
     sb_printf(out, "    .weight = %s,\n    .bias = %s,\n    .rq = ", w, b);
     put_requant(out, c, &q->rq, "    ");
-    sb_puts(out, ",\n};\n");
+    sb_printf(out, ",\n    .weight_bits = %d,%s\n};\n", q->weight_bits, q->weight_bits < 8 ? " /* packed */" : "");
     free(w);
     free(b);
     break;
   }
   case IL_LINEAR: {
     const sc_linear_params *q = &l->p.lin;
-    char *w = ptr_expr(q->weight, l->weight, 1, l->weight_count, c->weight, c, "weight");
+    char *w = ptr_expr(q->weight, l->weight, 1, l->weight_bytes, c->weight, c, "weight");
     char *b = ptr_expr(q->bias, l->bias, sizeof(int32_t), l->nch, c->bias, c, "bias");
     sb_printf(out, "static const sc_linear_params %s_params = {\n", c->fn);
     sb_printf(out, "    .rows = %d, .in = %d, .out = %d,\n", q->rows, q->in, q->out);
     sb_printf(out, "    .weight = %s,\n    .bias = %s,\n    .rq = ", w, b);
     put_requant(out, c, &q->rq, "    ");
-    sb_puts(out, ",\n};\n");
+    sb_printf(out, ",\n    .weight_bits = %d,%s\n};\n", q->weight_bits, q->weight_bits < 8 ? " /* packed */" : "");
     free(w);
     free(b);
     break;

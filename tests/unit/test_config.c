@@ -293,7 +293,7 @@ static void test_errors(void) {
                "    sample: 10\n"
                "    ^\n");
   expect_error("unknown_quant", "quantization: {weight: {bits: 4}}\n",
-               ":1:16: error: unknown key 'weight' in 'quantization' (expected one of: weights, activations, requantize, bias_bits, calibration, integer_ops, layers)\n"
+               ":1:16: error: unknown key 'weight' in 'quantization' (expected one of: weights, activations, requantize, bias_bits, bias_fix, calibration, integer_ops, layers)\n"
                "quantization: {weight: {bits: 4}}\n"
                "               ^\n");
   expect_error("unknown_layer_key", "quantization:\n  layers:\n    conv1: {bits: 4}\n",

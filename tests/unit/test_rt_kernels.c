@@ -88,7 +88,23 @@ static int8_t r_requant(const sc_requant *rq, int c, int64_t acc) {
   int i = rq->per_channel ? c : 0;
   int64_t v = rq->mult ? r_rdmulh(acc, rq->mult[i]) : acc;
   v = r_shift(v, rq->shift[i]);
+  if (rq->out_add) v += rq->out_add[i]; /* the output-domain addend, before the clamp */
   return (int8_t)(v < rq->lo ? rq->lo : v > rq->hi ? rq->hi : v);
+}
+
+/* Packed sub-byte weights, written here from the layout shiftc_rt.h documents:
+ * element e at bits [e*bits, e*bits+bits) of a little-endian bit stream, two's
+ * complement. The returned buffer is exactly ceil(n*bits/8) bytes (ASan-checked). */
+static int8_t *r_pack(const int8_t *codes, size_t n, int bits) {
+  size_t nbytes = (n * (size_t)bits + 7) / 8;
+  unsigned char *p = calloc(nbytes ? nbytes : 1, 1);
+  if (!p) abort();
+  for (size_t e = 0; e < n; e++)
+    for (int b = 0; b < bits; b++) {
+      size_t bit = e * (size_t)bits + (size_t)b;
+      if (((unsigned)(codes[e] & 0xff) >> b) & 1u) p[bit / 8] |= (unsigned char)(1u << (bit % 8));
+    }
+  return (int8_t *)p;
 }
 
 /* The accumulator of one output from its terms in the reduction's natural order:
@@ -122,7 +138,7 @@ typedef struct Fam {
   const char *name;
   int cases, fails;
   long outputs;
-  int dyadic, perch, relu, split, nobias;
+  int dyadic, perch, relu, split, nobias, out_add, packed;
   long empty; /* pooling windows with no input position */
   char first[1024];
 } Fam;
@@ -135,9 +151,9 @@ static void fam_begin(Fam *f, const char *name) {
 
 static void fam_end(Fam *f) {
   printf("# %s: %d cases, %ld outputs (dyadic %d, per-channel %d, relu %d, k-split %d, "
-         "no bias %d, empty windows %ld)\n",
+         "no bias %d, empty windows %ld, out_add %d, packed weights %d)\n",
          f->name, f->cases, f->outputs, f->dyadic, f->perch, f->relu, f->split, f->nobias,
-         f->empty);
+         f->empty, f->out_add, f->packed);
   if (g_precond)
     t_fail(f->name, "test generator broke a kernel precondition %ld times", g_precond);
   else
@@ -174,6 +190,7 @@ static void fam_compare(Fam *f, const int8_t *got, const int8_t *want, long n, c
 typedef struct RqSpec {
   int32_t mult[MAXCH];
   int8_t shift[MAXCH];
+  int32_t out_add[MAXCH];
   sc_requant rq;
 } RqSpec;
 
@@ -197,6 +214,11 @@ static void make_rq(RqSpec *s, Fam *f, int nch, int64_t maxabs, int32_t k_chunk,
   s->rq.hi = r == 0 ? 7 : 127;
   s->rq.k_chunk = k_chunk;
   s->rq.pre_shift = pre_shift;
+  if (rnd(4) == 0) { /* an output-domain addend (some large enough to saturate) */
+    for (int c = 0; c < MAXCH; c++) s->out_add[c] = rnd(8) ? rnd_range(-140, 140) : rnd_range(-2000000, 2000000);
+    s->rq.out_add = s->out_add;
+    f->out_add++;
+  }
   f->dyadic += dyadic;
   f->perch += perch;
   f->relu += s->rq.lo == 0;
@@ -205,9 +227,9 @@ static void make_rq(RqSpec *s, Fam *f, int nch, int64_t maxabs, int32_t k_chunk,
 
 static const char *rq_desc(const sc_requant *rq, char *buf, size_t n) {
   snprintf(buf, n, "%s per_channel=%d shift0=%d mult0=%" PRId32 " lo=%" PRId32 " hi=%" PRId32
-                   " k_chunk=%" PRId32 " pre_shift=%d",
+                   " k_chunk=%" PRId32 " pre_shift=%d out_add0=%" PRId32,
            rq->mult ? "dyadic" : "shift", rq->per_channel, rq->shift[0], rq->mult ? rq->mult[0] : 0,
-           rq->lo, rq->hi, rq->k_chunk, rq->pre_shift);
+           rq->lo, rq->hi, rq->k_chunk, rq->pre_shift, rq->out_add ? rq->out_add[0] : 0);
   return buf;
 }
 
@@ -256,7 +278,11 @@ static void conv_case(Fam *f, int family) {
   size_t nx = (size_t)p.n * p.in_c * p.in_h * p.in_w;
   size_t nw = (size_t)p.out_c * icg * p.k_h * p.k_w;
   size_t ny = (size_t)p.n * p.out_c * p.out_h * p.out_w;
+  int bits = rnd(3) == 0 ? rnd_range(2, 7) : 8; /* sub-byte weights are packed */
+  if (bits < 8) wmax = (1 << (bits - 1)) - 1;
   int8_t *x = rnd_codes(nx, 127), *w = rnd_codes(nw, wmax);
+  int8_t *packed = bits < 8 ? r_pack(w, nw, bits) : NULL;
+  f->packed += bits < 8;
   int32_t *bias = NULL;
   if (rnd(5)) {
     bias = xmalloc(sizeof *bias * (size_t)p.out_c);
@@ -264,7 +290,8 @@ static void conv_case(Fam *f, int family) {
   } else {
     f->nobias++;
   }
-  p.weight = w;
+  p.weight = packed ? packed : w;
+  p.weight_bits = bits;
   p.bias = bias;
 
   int K = icg * p.k_h * p.k_w;
@@ -306,11 +333,11 @@ static void conv_case(Fam *f, int family) {
   char rqd[256];
   fam_compare(f, got, want, (long)ny,
               "n=%d in_c=%d %dx%d out_c=%d %dx%d k=%dx%d stride=%d,%d pad_t=%d pad_l=%d "
-              "(b=%d r=%d) dil=%d,%d groups=%d bias=%s %s",
+              "(b=%d r=%d) dil=%d,%d groups=%d weight_bits=%d bias=%s %s",
               p.n, p.in_c, p.in_h, p.in_w, p.out_c, p.out_h, p.out_w, p.k_h, p.k_w, p.stride_h,
-              p.stride_w, p.pad_t, p.pad_l, pad_b, pad_r, p.dil_h, p.dil_w, p.groups,
+              p.stride_w, p.pad_t, p.pad_l, pad_b, pad_r, p.dil_h, p.dil_w, p.groups, bits,
               bias ? "yes" : "NULL", rq_desc(&p.rq, rqd, sizeof rqd));
-  free(x), free(w), free(bias), free(acc), free(terms), free(want), free(got);
+  free(x), free(w), free(packed), free(bias), free(acc), free(terms), free(want), free(got);
 }
 
 static void test_conv2d(void) {
@@ -341,7 +368,10 @@ static void linear_case(Fam *f, int split) {
   p.in = rnd(6) ? rnd_range(1, 80) : rnd_range(200, 700);
   p.out = rnd_range(1, MAXCH);
   size_t nx = (size_t)p.rows * p.in, nw = (size_t)p.out * p.in, ny = (size_t)p.rows * p.out;
-  int8_t *x = rnd_codes(nx, 127), *w = rnd_codes(nw, rnd(4) ? 127 : 7);
+  int bits = rnd(3) == 0 ? rnd_range(2, 7) : 8; /* sub-byte weights are packed */
+  int8_t *x = rnd_codes(nx, 127), *w = rnd_codes(nw, bits < 8 ? (1 << (bits - 1)) - 1 : rnd(4) ? 127 : 7);
+  int8_t *packed = bits < 8 ? r_pack(w, nw, bits) : NULL;
+  f->packed += bits < 8;
   int32_t *bias = NULL;
   if (rnd(5)) {
     bias = xmalloc(sizeof *bias * (size_t)p.out);
@@ -349,7 +379,8 @@ static void linear_case(Fam *f, int split) {
   } else {
     f->nobias++;
   }
-  p.weight = w;
+  p.weight = packed ? packed : w;
+  p.weight_bits = bits;
   p.bias = bias;
   int32_t k_chunk;
   int pre;
@@ -371,9 +402,9 @@ static void linear_case(Fam *f, int split) {
   for (size_t i = 0; i < ny; i++) want[i] = r_requant(&p.rq, (int)(i % (size_t)p.out), acc[i]);
   sc_linear_s8(&p, x, got);
   char rqd[256];
-  fam_compare(f, got, want, (long)ny, "rows=%d in=%d out=%d bias=%s %s", p.rows, p.in, p.out,
-              bias ? "yes" : "NULL", rq_desc(&p.rq, rqd, sizeof rqd));
-  free(x), free(w), free(bias), free(acc), free(terms), free(want), free(got);
+  fam_compare(f, got, want, (long)ny, "rows=%d in=%d out=%d weight_bits=%d bias=%s %s", p.rows, p.in, p.out,
+              bits, bias ? "yes" : "NULL", rq_desc(&p.rq, rqd, sizeof rqd));
+  free(x), free(w), free(packed), free(bias), free(acc), free(terms), free(want), free(got);
 }
 
 static void test_linear(void) {
@@ -798,7 +829,7 @@ static void test_fixed(void) {
   int8_t x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1}, y[9];
   int8_t shift0 = 0;
   sc_conv2d_params p = {1, 1, 3, 3, 1, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, w, NULL,
-                        {NULL, &shift0, 0, -127, 127, 0, 0}};
+                        {NULL, &shift0, 0, -127, 127, 0, 0, NULL}, 8};
   sc_conv2d_s8(&p, x, y);
   int ok = y[0] == 1 + 2 + 4 + 5 && y[4] == 45 && y[8] == 5 + 6 + 8 + 9;
   /* split into chunks of 2 terms with pre_shift 1 over the centre: (pad terms count)
@@ -814,8 +845,34 @@ static void test_fixed(void) {
           "y[0]=%d y[4]=%d y[8]=%d", y[0], y[4], y[8]);
 }
 
+/* The packed layout by hand: 4-bit codes 1, -2, 7, -7 are the bytes 0xE1, 0x97 (low
+ * nibble first); 3-bit codes 3, -3, 1 straddle: bits 011 101 001 -> 0x6B, 0x00; a
+ * linear layer reading them agrees with the same layer on unpacked codes. */
+static void test_packed_layout(void) {
+  int8_t c4[4] = {1, -2, 7, -7}, c3[3] = {3, -3, 1};
+  int8_t *p4 = r_pack(c4, 4, 4), *p3 = r_pack(c3, 3, 3);
+  int ok = (uint8_t)p4[0] == 0xE1 && (uint8_t)p4[1] == 0x97 && (uint8_t)p3[0] == 0x6B && (uint8_t)p3[1] == 0x00;
+  int8_t x[3] = {10, 20, 30}, y8, y3;
+  int8_t shift0 = 0;
+  sc_linear_params l = {.rows = 1, .in = 3, .out = 1, .weight = c3, .rq = {.shift = &shift0, .lo = -127, .hi = 127}};
+  sc_linear_s8(&l, x, &y8);
+  l.weight = p3, l.weight_bits = 3;
+  sc_linear_s8(&l, x, &y3);
+  ok = ok && y8 == 3 * 10 - 3 * 20 + 30 && y3 == y8;
+  /* and with an output-domain addend of -5: 0 - 5 */
+  int32_t add = -5;
+  l.rq.out_add = &add;
+  sc_linear_s8(&l, x, &y3);
+  ok = ok && y3 == -5;
+  t_check(ok, "packed weight layout by hand (4-bit 0xE1 0x97, 3-bit straddling) and out_add",
+          "bytes %02x %02x / %02x %02x, y8=%d y3=%d", (uint8_t)p4[0], (uint8_t)p4[1], (uint8_t)p3[0],
+          (uint8_t)p3[1], y8, y3);
+  free(p4), free(p3);
+}
+
 int main(void) {
   test_fixed();
+  test_packed_layout();
   test_conv2d();
   test_linear();
   test_matmul();
