@@ -6,7 +6,7 @@ CC      ?= gcc
 OPT     ?= -O2 -g
 STD      = -std=c11
 WARN     = -Wall -Wextra
-LIBS     = -lyaml -lcjson -lm -pthread
+LIBS     = -lyaml -lcjson -lprotobuf-c -lm -pthread
 SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 B        = build
 GEN      = $(B)/gen
@@ -25,6 +25,17 @@ REL_OBJS = $(COMPILER_SRCS:compiler/%.c=$(B)/rel/%.o) $(addprefix $(B)/rel/,$(GR
            $(RUNTIME_SRCS:runtime/%.c=$(B)/rel/rt/%.o) $(TARGET_SRCS:targets/%.c=$(B)/rel/targets/%.o)
 SAN_OBJS = $(COMPILER_SRCS:compiler/%.c=$(B)/san/%.o) $(addprefix $(B)/san/,$(GRAMMAR_OBJS)) \
            $(RUNTIME_SRCS:runtime/%.c=$(B)/san/rt/%.o) $(TARGET_SRCS:targets/%.c=$(B)/san/targets/%.o)
+
+# ONNX import: protoc-c writes the protobuf-c reader for ONNX's own onnx.proto
+# (Debian libonnx-dev) into build/gen; only compiler/onnx_*.c include it.
+ONNX_PROTO = /usr/include/onnx/onnx.proto
+REL_OBJS  += $(B)/rel/onnx.pb-c.o
+SAN_OBJS  += $(B)/san/onnx.pb-c.o
+$(GEN)/onnx.pb-c.c $(GEN)/onnx.pb-c.h: $(ONNX_PROTO) | deps
+	@mkdir -p $(GEN)
+	protoc-c --proto_path=$(dir $(ONNX_PROTO)) --c_out=$(GEN) $(ONNX_PROTO)
+$(patsubst compiler/%.c,$(B)/rel/%.o,$(wildcard compiler/onnx_*.c)) \
+$(patsubst compiler/%.c,$(B)/san/%.o,$(wildcard compiler/onnx_*.c)): $(GEN)/onnx.pb-c.h
 
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(B)/san/tests/%,$(wildcard tests/unit/*.c))
 CLI_TESTS  = $(patsubst tests/cli/%.c,$(B)/san/tests/%,$(wildcard tests/cli/*.c))
