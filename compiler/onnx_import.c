@@ -1260,6 +1260,12 @@ static void import_input(Imp *I, const Onnx__ValueInfoProto *vi) {
 Graph *onnx_import_file(const OnnxFile *f, const char *path) {
   const Onnx__GraphProto *gp = f->model->graph;
   char *stem = path_stem_identifier(path);
+  if (!strcmp(stem, "model") || !strcmp(stem, "input") || !strcmp(stem, "output") || !strcmp(stem, "weights") ||
+      !strcmp(stem, "block") || !strcmp(stem, "return")) {
+    char *t = xformat("%s_", stem); /* a keyword of the .nn language */
+    free(stem);
+    stem = t;
+  }
   Imp I = {0};
   I.g = graph_new(stem, path);
   I.path = path;
@@ -1272,15 +1278,17 @@ Graph *onnx_import_file(const OnnxFile *f, const char *path) {
     if (err) error_file(path, "initializer: %s", err);
     bind_const(&I, gp->initializer[i]->name ? gp->initializer[i]->name : "", t);
   }
+  for (int k = 0; k < npins; k++) {
+    bool found = false;
+    for (size_t i = 0; i < gp->n_input; i++) found |= gp->input[i]->name && !strcmp(gp->input[i]->name, pins[k].name);
+    if (!found) error_cli("--shape: the model has no input named '%s'", pins[k].name);
+  }
   for (size_t i = 0; i < gp->n_input; i++) {
     const char *nm = gp->input[i]->name ? gp->input[i]->name : "";
     if (sym_find(&I, nm)) continue; /* an initializer listed as an input (IR < 4) */
     import_input(&I, gp->input[i]);
   }
   if (I.g->ninputs == 0) error_file(path, "a graph without inputs is not supported");
-  for (int i = 0; i < npins; i++)
-    if (!pins[i].used && graph_find_value(I.g, pins[i].name) < 0)
-      error_cli("--shape: the model has no input named '%s'", pins[i].name);
   for (size_t i = 0; i < gp->n_node; i++) {
     I.node = gp->node[i];
     import_node(&I);

@@ -147,6 +147,9 @@ Tensor npy_load(const char *path);
 bool npy_save_f32(const char *path, const Shape *shape, const float *data);
 bool npy_save_i8(const char *path, const Shape *shape, const int8_t *data);
 bool npy_save_i32(const char *path, const Shape *shape, const int32_t *data);
+/* Writes n tensors as .safetensors atomically (F32, or I64 for tensors with .i);
+ * false (errno set) on I/O failure. */
+bool safetensors_save(const char *path, const Tensor *t, int n);
 /* The parsers behind the loaders, for the fuzzer: NULL on success, else a message
  * (heap; the caller frees it) and *out left empty. */
 const char *safetensors_parse_buffer(const char *name, const unsigned char *buf, size_t len, TensorFile *out);
@@ -623,6 +626,12 @@ Graph *onnx_import(const char *path);
 Graph *onnx_import_file(const OnnxFile *f, const char *path);
 /* Whether the importer maps (or folds) this ONNX op type. */
 bool onnx_op_supported(const char *op_type);
+
+/* --------------------------------------------------------------- nn_write.c */
+
+/* `shiftc import`: OUTDIR/<model>.nn and OUTDIR/<model>.safetensors (the folder
+ * must exist); write failures are user errors. */
+void write_nn_model(const Graph *g, const char *outdir);
 
 /* -------------------------------------------------------- onnx_patterns.c */
 
