@@ -98,6 +98,14 @@ $(B)/san/tests/%: tests/unit/%.c $(SAN_OBJS) $(B)/san/tests/testlib.o
 $(B)/san/tests/%: tests/cli/%.c $(B)/san/tests/testlib.o
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(SAN) -Itests -o $@ $^ $(LIBS)
+# The ONNX reader's libFuzzer target (run for 20 s by tests/cli/test_fuzz_onnx.c).
+FUZZ_ONNX_SRCS = tests/fuzz/fuzz_onnx.c compiler/onnx_read.c compiler/util.c compiler/diag.c compiler/tensor.c \
+                 $(GEN)/onnx.pb-c.c
+$(B)/fuzz/fuzz_onnx: $(FUZZ_ONNX_SRCS) $(GEN)/onnx.pb-c.h compiler/shiftc.h | test-deps
+	@mkdir -p $(@D)
+	clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -Icompiler -Iruntime -I$(GEN) -o $@ \
+	  $(FUZZ_ONNX_SRCS) -lprotobuf-c -lm
+
 $(B)/runner: tests/runner.c
 	@mkdir -p $(@D)
 	$(CC) $(STD) $(WARN) -O1 -o $@ $<
@@ -108,7 +116,7 @@ export ASAN_OPTIONS = detect_leaks=0:abort_on_error=1
 export UBSAN_OPTIONS = print_stacktrace=1:halt_on_error=1
 export SHIFTC = $(B)/san/shiftc
 
-test: test-deps $(B)/san/shiftc $(UNIT_TESTS) $(CLI_TESTS) $(B)/runner
+test: test-deps $(B)/san/shiftc $(UNIT_TESTS) $(CLI_TESTS) $(B)/runner $(B)/fuzz/fuzz_onnx
 	@$(B)/runner $(UNIT_TESTS) $(CLI_TESTS)
 
 # The main job on a bundled example: compile the trained digits CNN to int8 C,
