@@ -1043,6 +1043,37 @@ static int imp_pad(Imp *I) {
   return done(I, node);
 }
 
+/* Slice of an activation with constant starts/ends/axes/steps: one slice per axis. */
+static int imp_slice(Imp *I) {
+  int64_t st[MAX_RANK], en[MAX_RANK], ax[MAX_RANK], sp[MAX_RANK];
+  int n = const_ints(I, 1, st, MAX_RANK, "starts");
+  if (const_ints(I, 2, en, MAX_RANK, "ends") != n) fail(I, "starts and ends differ in length");
+  if (has_in(I, 3)) const_ints(I, 3, ax, MAX_RANK, "axes");
+  else for (int i = 0; i < n; i++) ax[i] = i;
+  if (has_in(I, 4)) const_ints(I, 4, sp, MAX_RANK, "steps");
+  else for (int i = 0; i < n; i++) sp[i] = 1;
+  int x = in_value(I, 0);
+  for (int i = 0; i < n; i++) {
+    const Shape *xs = &I->g->values[x].shape;
+    int a = norm_axis(I, ax[i], xs->rank);
+    int64_t dim = xs->d[a], s = st[i], e = en[i];
+    if (sp[i] < 1) fail(I, "slice step %lld is not supported (only positive steps)", (long long)sp[i]);
+    if (s < 0) s += dim;
+    if (e < 0) e += dim;
+    s = s < 0 ? 0 : s > dim ? dim : s;
+    e = e < s ? s : e > dim ? dim : e;
+    if (e == s) fail(I, "an empty slice is not supported");
+    Node *node = emit(I, OP_SLICE, &x, 1, out0(I), i + 1 < n ? "part" : NULL);
+    node_set_attr_int(node, "axis", a);
+    node_set_attr_int(node, "start", s);
+    node_set_attr_int(node, "end", e);
+    node_set_attr_int(node, "step", sp[i]);
+    x = done(I, node);
+  }
+  if (n == 0) fail(I, "a slice without axes is not supported");
+  return x;
+}
+
 static int imp_layernorm(Imp *I) {
   check_outputs(I, 1);
   const Shape *xs = in_shape(I, 0);
@@ -1113,6 +1144,7 @@ static const OpMap op_map[] = {
     {"Pad", OP__COUNT, imp_pad},
     {"LayerNormalization", OP__COUNT, imp_layernorm},
     {"Gather", OP__COUNT, imp_gather},
+    {"Slice", OP__COUNT, imp_slice},
     {"QuantizeLinear", OP__COUNT, imp_quantize},
     {"DequantizeLinear", OP__COUNT, imp_quantize},
     {"MaxPool", OP_MAXPOOL2D, NULL},
@@ -1139,7 +1171,7 @@ static const OpMap op_map[] = {
 static bool is_alias_op(const char *op) { return !strcmp(op, "Identity") || !strcmp(op, "Dropout"); }
 
 /* Ops folded when their inputs are constant and otherwise have no run-time meaning here. */
-static const char *const fold_only[] = {"Shape", "Constant", "Cast", "Slice", "ConstantOfShape", "Range",
+static const char *const fold_only[] = {"Shape", "Constant", "Cast", "ConstantOfShape", "Range",
                                         "Reciprocal"};
 
 bool onnx_op_supported(const char *op_type) {

@@ -1118,3 +1118,30 @@ void eval_pad(const Graph *g, const Node *n, float *const *buf) {
   int64_t nx = shape_numel(xs);
   for (int64_t i = 0; i < nx; i++, iter_next(&it)) y[base + it.off[o]] = x[i];
 }
+
+/* ---------------------------------------------------------------- slice */
+
+void shape_slice(Graph *g, Node *n) {
+  const Value *x = in_f32(g, n, 0);
+  int ax = axis_attr(n, &x->shape);
+  int64_t start = node_attr_int(n, "start"), end = node_attr_int(n, "end"), step = node_attr_int(n, "step");
+  if (start < 0 || end < start || end > x->shape.d[ax] || step < 1)
+    error_at(n->loc, "slice: need 0 <= start <= end <= %lld and step >= 1, got start %lld, end %lld, step %lld",
+             (long long)x->shape.d[ax], (long long)start, (long long)end, (long long)step);
+  Shape out = x->shape;
+  out.d[ax] = (end - start + step - 1) / step;
+  set_output(g, n, &out);
+}
+
+void eval_slice(const Graph *g, const Node *n, float *const *buf) {
+  const Shape *xs = shape_of(g, n->inputs[0]), *os = shape_of(g, n->output);
+  int ax = axis_attr(n, xs);
+  int64_t outer, len, inner, start = node_attr_int(n, "start"), step = node_attr_int(n, "step");
+  split_at_axis(xs, ax, &outer, &len, &inner);
+  int64_t olen = os->d[ax];
+  const float *x = buf[n->inputs[0]];
+  float *y = buf[n->output];
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t j = 0; j < olen; j++)
+      memcpy(y + (o * olen + j) * inner, x + (o * len + start + j * step) * inner, sizeof(float) * (size_t)inner);
+}
