@@ -184,8 +184,10 @@ static const char *read_external(const Onnx__TensorProto *t, const char *model_p
     free(path);
     return msg;
   }
-  unsigned char *buf = xmalloc(want ? want : 1);
-  bool ok = fseek(f, (long)offset, SEEK_SET) == 0 && fread(buf, 1, want, f) == want;
+  long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+  bool fits = size >= 0 && (uint64_t)offset <= (uint64_t)size && want <= (uint64_t)size - (uint64_t)offset;
+  unsigned char *buf = fits ? xmalloc(want ? want : 1) : NULL;
+  bool ok = fits && fseek(f, (long)offset, SEEK_SET) == 0 && fread(buf, 1, want, f) == want;
   fclose(f);
   if (!ok) {
     free(buf);
@@ -217,23 +219,19 @@ const char *onnx_tensor_read(const struct Onnx__TensorProto *t, const char *mode
     if (numel > ((int64_t)1 << 31)) return xformat("tensor '%s' is too large", nm);
   }
   size_t n = (size_t)numel, bytes = n * esz;
-  float *f = xmalloc(sizeof(float) * (n ? n : 1));
-  int64_t *iv = is_int_code(code) ? xmalloc(sizeof(int64_t) * (n ? n : 1)) : NULL;
+  /* The data's size is checked against the shape before anything is allocated, so
+   * that a corrupt shape cannot ask for gigabytes. */
   unsigned char *ext = NULL;
   const unsigned char *raw = NULL;
-  const char *err = NULL;
   if (t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
-    err = read_external(t, model_path, bytes, &ext);
+    const char *err = read_external(t, model_path, bytes, &ext);
+    if (err) return err;
     raw = ext;
   } else if (t->has_raw_data) {
     if (t->raw_data.len != bytes)
-      err = xformat("tensor '%s': raw data holds %zu bytes, expected %zu (%s[%lld])", nm, t->raw_data.len, bytes,
-                    onnx_dtype_name(code), (long long)numel);
+      return xformat("tensor '%s': raw data holds %zu bytes, expected %zu (%s[%lld])", nm, t->raw_data.len, bytes,
+                     onnx_dtype_name(code), (long long)numel);
     raw = t->raw_data.data;
-  }
-  if (err) {
-    free(f), free(iv), free(ext);
-    return err;
   }
   /* The typed field each data type is stored in when not raw (onnx.proto). */
   size_t have = raw ? n : code == OT_FLOAT ? t->n_float_data
@@ -242,9 +240,11 @@ const char *onnx_tensor_read(const struct Onnx__TensorProto *t, const char *mode
                     : code == OT_UINT32 || code == OT_UINT64 ? t->n_uint64_data
                     : t->n_int32_data;
   if (have != n) {
-    free(f), free(iv), free(ext);
+    free(ext);
     return xformat("tensor '%s': holds %zu values, expected %lld", nm, have, (long long)numel);
   }
+  float *f = xmalloc(sizeof(float) * (n ? n : 1));
+  int64_t *iv = is_int_code(code) ? xmalloc(sizeof(int64_t) * (n ? n : 1)) : NULL;
   for (size_t k = 0; k < n; k++) {
     int64_t i64 = 0;
     double d = 0;
