@@ -6,7 +6,7 @@ CC      ?= gcc
 OPT     ?= -O2 -g
 STD      = -std=c11
 WARN     = -Wall -Wextra
-LIBS     = -lyaml -lcjson -lm -pthread
+LIBS     = -lyaml -lcjson -lprotobuf-c -lm -pthread
 SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 B        = build
 GEN      = $(B)/gen
@@ -25,6 +25,17 @@ REL_OBJS = $(COMPILER_SRCS:compiler/%.c=$(B)/rel/%.o) $(addprefix $(B)/rel/,$(GR
            $(RUNTIME_SRCS:runtime/%.c=$(B)/rel/rt/%.o) $(TARGET_SRCS:targets/%.c=$(B)/rel/targets/%.o)
 SAN_OBJS = $(COMPILER_SRCS:compiler/%.c=$(B)/san/%.o) $(addprefix $(B)/san/,$(GRAMMAR_OBJS)) \
            $(RUNTIME_SRCS:runtime/%.c=$(B)/san/rt/%.o) $(TARGET_SRCS:targets/%.c=$(B)/san/targets/%.o)
+
+# ONNX import: protoc-c writes the protobuf-c reader for ONNX's own onnx.proto
+# (Debian libonnx-dev) into build/gen; only compiler/onnx_*.c include it.
+ONNX_PROTO = /usr/include/onnx/onnx.proto
+REL_OBJS  += $(B)/rel/onnx.pb-c.o
+SAN_OBJS  += $(B)/san/onnx.pb-c.o
+$(GEN)/onnx.pb-c.c $(GEN)/onnx.pb-c.h: $(ONNX_PROTO) | deps
+	@mkdir -p $(GEN)
+	protoc-c --proto_path=$(dir $(ONNX_PROTO)) --c_out=$(GEN) $(ONNX_PROTO)
+$(patsubst compiler/%.c,$(B)/rel/%.o,$(wildcard compiler/onnx_*.c)) \
+$(patsubst compiler/%.c,$(B)/san/%.o,$(wildcard compiler/onnx_*.c)): $(GEN)/onnx.pb-c.h
 
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(B)/san/tests/%,$(wildcard tests/unit/*.c))
 CLI_TESTS  = $(patsubst tests/cli/%.c,$(B)/san/tests/%,$(wildcard tests/cli/*.c))
@@ -87,6 +98,14 @@ $(B)/san/tests/%: tests/unit/%.c $(SAN_OBJS) $(B)/san/tests/testlib.o
 $(B)/san/tests/%: tests/cli/%.c $(B)/san/tests/testlib.o
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(SAN) -Itests -o $@ $^ $(LIBS)
+# The ONNX reader's libFuzzer target (run for 20 s by tests/cli/test_fuzz_onnx.c).
+FUZZ_ONNX_SRCS = tests/fuzz/fuzz_onnx.c compiler/onnx_read.c compiler/util.c compiler/diag.c compiler/tensor.c \
+                 $(GEN)/onnx.pb-c.c
+$(B)/fuzz/fuzz_onnx: $(FUZZ_ONNX_SRCS) $(GEN)/onnx.pb-c.h compiler/shiftc.h | test-deps
+	@mkdir -p $(@D)
+	clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -Icompiler -Iruntime -I$(GEN) -o $@ \
+	  $(FUZZ_ONNX_SRCS) -lprotobuf-c -lm
+
 $(B)/runner: tests/runner.c
 	@mkdir -p $(@D)
 	$(CC) $(STD) $(WARN) -O1 -o $@ $<
@@ -97,7 +116,7 @@ export ASAN_OPTIONS = detect_leaks=0:abort_on_error=1
 export UBSAN_OPTIONS = print_stacktrace=1:halt_on_error=1
 export SHIFTC = $(B)/san/shiftc
 
-test: test-deps $(B)/san/shiftc $(UNIT_TESTS) $(CLI_TESTS) $(B)/runner
+test: test-deps $(B)/san/shiftc $(UNIT_TESTS) $(CLI_TESTS) $(B)/runner $(B)/fuzz/fuzz_onnx
 	@$(B)/runner $(UNIT_TESTS) $(CLI_TESTS)
 
 # The main job on a bundled example: compile the trained digits CNN to int8 C,

@@ -28,6 +28,10 @@ static const char usage[] =
     "          rebuild the generated test and check its goldens bit for bit\n"
     "  check   MODEL.nn [-c CONFIG.yaml]\n"
     "          parse, infer shapes and print the graph after lowering\n"
+    "  import  MODEL.onnx [-o OUTDIR]\n"
+    "          write OUTDIR/<model>.nn and OUTDIR/<model>.safetensors (default OUTDIR: .)\n"
+    "\n"
+    "Every command that takes MODEL.nn also takes an ONNX model (MODEL.onnx, opsets 11-17).\n"
     "\n"
     "options:\n"
     "  --input [NAME=]X.npy   input samples (.npy or .safetensors); once per model input\n"
@@ -41,6 +45,7 @@ static const char usage[] =
     "  --target TARGET        scalar (overrides the YAML)\n"
     "  --weight-bits N        2..8: weight bits of every layer (overrides the YAML's global bits)\n"
     "  --bias-fix MODE        on | enlarge | off: bias out-of-bounds handling (overrides the YAML)\n"
+    "  --shape NAME=[D,...]   shape of an ONNX input with dynamic dimensions; once per input\n"
     "  --help, --version\n";
 
 typedef struct Options {
@@ -51,6 +56,8 @@ typedef struct Options {
   const char *data;
   const char **inputs; /* "NAME=path" or "path" */
   int ninputs;
+  const char **shapes; /* --shape "NAME=[...]" */
+  int nshapes;
   const char *target;
   const char *requantize;
   const char *calibration;
@@ -64,6 +71,7 @@ typedef struct Options {
 static Options parse_args(int argc, char **argv) {
   Options o = {0};
   o.inputs = xcalloc((size_t)argc, sizeof(char *));
+  o.shapes = xcalloc((size_t)argc, sizeof(char *));
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     bool has_value = i + 1 < argc;
@@ -80,6 +88,8 @@ static Options parse_args(int argc, char **argv) {
       o.output = VALUE();
     } else if (strcmp(a, "--input") == 0 || strcmp(a, "-i") == 0) {
       o.inputs[o.ninputs++] = VALUE();
+    } else if (strcmp(a, "--shape") == 0) {
+      o.shapes[o.nshapes++] = VALUE();
     } else if (strcmp(a, "--data") == 0) {
       o.data = VALUE();
     } else if (strcmp(a, "--target") == 0) {
@@ -438,12 +448,49 @@ static int cmd_check(const Options *o) {
   return 0;
 }
 
+/* --shape NAME=[1,3,224,224]: pins an ONNX input's dynamic dimensions. */
+static void pin_shapes(const Options *o) {
+  for (int i = 0; i < o->nshapes; i++) {
+    const char *spec = o->shapes[i], *eq = strchr(spec, '=');
+    if (!eq || eq == spec || eq[1] != '[')
+      error_cli("--shape %s: expected NAME=[D,...] (for example --shape x=[1,3,224,224])", spec);
+    Shape s = {0};
+    const char *p = eq + 2;
+    while (*p != ']') {
+      char *end;
+      long long d = strtoll(p, &end, 10);
+      if (end == p || d <= 0 || s.rank == MAX_RANK || (*end != ',' && *end != ']'))
+        error_cli("--shape %s: expected NAME=[D,...] with positive sizes, at most %d", spec, MAX_RANK);
+      s.d[s.rank++] = d;
+      p = end + (*end == ',');
+    }
+    if (p[1]) error_cli("--shape %s: unexpected text after ']'", spec);
+    char *name = xstrndup(spec, (size_t)(eq - spec));
+    onnx_pin_shape(name, &s);
+    free(name);
+  }
+  if (o->nshapes && o->model && !onnx_file_sniff(o->model))
+    error_cli("--shape applies to ONNX models; '%s' is not one", o->model);
+}
+
+static int cmd_import(const Options *o) {
+  if (!o->model) error_cli("import: no model given (shiftc import MODEL.onnx -o OUTDIR)");
+  if (!onnx_file_sniff(o->model)) error_cli("import: '%s' is not an ONNX model", o->model);
+  Graph *g = load_model(o->model);
+  const char *outdir = o->output ? o->output : ".";
+  make_dirs(outdir);
+  write_nn_model(g, outdir);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   Options o = parse_args(argc, argv);
+  pin_shapes(&o);
+  if (strcmp(o.command, "import") == 0) return cmd_import(&o);
   if (strcmp(o.command, "run") == 0) return cmd_run(&o);
   if (strcmp(o.command, "eval") == 0) return cmd_eval(&o);
   if (strcmp(o.command, "check") == 0) return cmd_check(&o);
   if (strcmp(o.command, "compile") == 0) return cmd_compile(&o);
   if (strcmp(o.command, "verify") == 0) return cmd_verify(&o);
-  error_cli("unknown command '%s' (commands: compile, run, eval, verify, check; see shiftc --help)", o.command);
+  error_cli("unknown command '%s' (commands: compile, run, eval, verify, check, import; see shiftc --help)", o.command);
 }

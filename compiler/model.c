@@ -2,6 +2,7 @@
 #include "shiftc.h"
 
 Graph *load_model(const char *path) {
+  if (onnx_file_sniff(path)) return onnx_import(path); /* by content: ONNX nodes -> core ops */
   Graph *g = parse_model_file(path); /* syntax, names, blocks, weights */
   infer_shapes(g);                   /* shapes and their errors, at the statement */
   lower_composites(g);               /* attention -> linear/matmul/softmax/transpose */

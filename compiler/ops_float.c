@@ -722,13 +722,16 @@ static void eval_binary(const Graph *g, const Node *n, float *const *buf) {
   int64_t total = shape_numel(os);
   for (int64_t i = 0; i < total; i++, iter_next(&it)) {
     float u = a[it.off[oa]], v = b[it.off[ob]];
-    y[i] = n->op == OP_ADD ? u + v : n->op == OP_SUB ? u - v : u * v;
+    y[i] = n->op == OP_ADD ? u + v : n->op == OP_SUB ? u - v : n->op == OP_MUL ? u * v
+         : n->op == OP_DIV ? u / v : (float)pow((double)u, (double)v);
   }
 }
 
 void eval_add(const Graph *g, const Node *n, float *const *buf) { eval_binary(g, n, buf); }
 void eval_sub(const Graph *g, const Node *n, float *const *buf) { eval_binary(g, n, buf); }
 void eval_mul(const Graph *g, const Node *n, float *const *buf) { eval_binary(g, n, buf); }
+void eval_div(const Graph *g, const Node *n, float *const *buf) { eval_binary(g, n, buf); }
+void eval_pow(const Graph *g, const Node *n, float *const *buf) { eval_binary(g, n, buf); }
 
 /* ------------------------------------------------ flatten, reshape, copy */
 
@@ -965,4 +968,180 @@ void eval_attention(const Graph *g, const Node *n, float *const *buf) {
   int bo = input_id(n, AT_BO);
   linear_rows(ctx, rows, D, buf[n->inputs[AT_WO]], bo >= 0 ? buf[bo] : NULL, D, buf[n->output]);
   free(q), free(k), free(v), free(ctx), free(s), free(p);
+}
+
+/* ------------------------------------------------ unary ops from ONNX */
+
+/* The unary elementwise ops added for ONNX, in double: the float reference rounds
+ * it once to float, and quantize.c tabulates it over the 256 int8 codes. */
+double unary_apply(const Node *n, double x) {
+  switch (n->op) {
+  case OP_ERF: return erf(x);
+  case OP_EXP: return exp(x);
+  case OP_SQRT: return sqrt(x);
+  case OP_ABS: return fabs(x);
+  case OP_NEG: return -x;
+  case OP_HARDSWISH: return x * fmin(fmax(x + 3, 0), 6) / 6;
+  case OP_HARDSIGMOID: {
+    double y = node_attr_float(n, "alpha") * x + node_attr_float(n, "beta");
+    return isnan(y) ? y : fmax(0, fmin(1, y));
+  }
+  case OP_LEAKYRELU: return x >= 0 || isnan(x) ? x : node_attr_float(n, "alpha") * x;
+  case OP_CLIP: return isnan(x) ? x : fmin(fmax(x, node_attr_float(n, "min")), node_attr_float(n, "max"));
+  default: internal_error("%s is not a unary op", op_name(n));
+  }
+}
+
+void eval_unary(const Graph *g, const Node *n, float *const *buf) {
+  const float *x = buf[n->inputs[0]];
+  float *y = buf[n->output];
+  int64_t total = numel_of(g, n->inputs[0]);
+  for (int64_t i = 0; i < total; i++) y[i] = (float)unary_apply(n, (double)x[i]);
+}
+
+/* ------------------------------------------------------------ reducemean */
+
+/* Which axes of x the reduction covers (every listed axis, normalized). */
+static void reduced_axes(const Node *n, const Shape *xs, bool *red) {
+  const AttrValue *a = node_attr(n, "axes");
+  for (int i = 0; i < xs->rank; i++) red[i] = false;
+  for (int i = 0; i < a->nints; i++) {
+    int ax = normalize_axis(a->ints[i], xs->rank);
+    if (ax < 0)
+      error_at(a->loc, "%s: axis %lld is out of range for rank %d", op_name(n), (long long)a->ints[i], xs->rank);
+    red[ax] = true;
+  }
+}
+
+void shape_reducemean(Graph *g, Node *n) {
+  const Value *x = in_f32(g, n, 0);
+  bool red[MAX_RANK];
+  reduced_axes(n, &x->shape, red);
+  bool keep = node_attr_int(n, "keepdims") != 0;
+  Shape out = {0};
+  for (int i = 0; i < x->shape.rank; i++)
+    if (!red[i]) out.d[out.rank++] = x->shape.d[i];
+    else if (keep) out.d[out.rank++] = 1;
+  set_output(g, n, &out);
+}
+
+void eval_reducemean(const Graph *g, const Node *n, float *const *buf) {
+  const Shape *xs = shape_of(g, n->inputs[0]);
+  bool red[MAX_RANK];
+  reduced_axes(n, xs, red);
+  /* The kept axes index the output; sums in double, in input order. */
+  Shape kept = *xs;
+  int64_t count = 1;
+  for (int i = 0; i < xs->rank; i++)
+    if (red[i]) count *= xs->d[i], kept.d[i] = 1;
+  int64_t nout = shape_numel(&kept), total = shape_numel(xs);
+  double *sum = xcalloc((size_t)(nout ? nout : 1), sizeof(double));
+  Iter it;
+  iter_init(&it, xs);
+  int o = iter_add_broadcast(&it, &kept, 1);
+  const float *x = buf[n->inputs[0]];
+  for (int64_t i = 0; i < total; i++, iter_next(&it)) sum[it.off[o]] += x[i];
+  for (int64_t j = 0; j < nout; j++) buf[n->output][j] = (float)(sum[j] / (double)count);
+  free(sum);
+}
+
+/* ------------------------------------------------- squeeze, unsqueeze */
+
+void shape_squeeze(Graph *g, Node *n) {
+  const Value *x = in_f32(g, n, 0);
+  const AttrValue *a = node_attr(n, "axes");
+  bool drop[MAX_RANK] = {false};
+  for (int i = 0; i < a->nints; i++) {
+    int ax = normalize_axis(a->ints[i], x->shape.rank);
+    if (ax < 0 || x->shape.d[ax] != 1)
+      error_at(a->loc, "squeeze: axis %lld is not a size-1 axis of the rank-%d input", (long long)a->ints[i],
+               x->shape.rank);
+    drop[ax] = true;
+  }
+  Shape out = {0};
+  for (int i = 0; i < x->shape.rank; i++)
+    if (!drop[i]) out.d[out.rank++] = x->shape.d[i];
+  set_output(g, n, &out);
+}
+
+void shape_unsqueeze(Graph *g, Node *n) {
+  const Value *x = in_f32(g, n, 0);
+  const AttrValue *a = node_attr(n, "axes");
+  int rank = x->shape.rank + a->nints;
+  if (rank > MAX_RANK) error_at(a->loc, "unsqueeze: the result would have more than %d axes", MAX_RANK);
+  bool add[MAX_RANK] = {false};
+  for (int i = 0; i < a->nints; i++) {
+    int ax = normalize_axis(a->ints[i], rank);
+    if (ax < 0 || add[ax])
+      error_at(a->loc, "unsqueeze: axis %lld is out of range or repeated for a rank-%d result",
+               (long long)a->ints[i], rank);
+    add[ax] = true;
+  }
+  Shape out = {0};
+  out.rank = rank;
+  for (int i = 0, j = 0; i < rank; i++) out.d[i] = add[i] ? 1 : x->shape.d[j++];
+  set_output(g, n, &out);
+}
+
+/* ------------------------------------------------------------------ pad */
+
+void shape_pad(Graph *g, Node *n) {
+  const Value *x = in_f32(g, n, 0);
+  const AttrValue *a = node_attr(n, "pads");
+  int r = x->shape.rank;
+  if (a->nints != 2 * r)
+    error_at(a->loc, "pad: 'pads' must have %d values (begin and end of each axis), got %d", 2 * r, a->nints);
+  Shape out = x->shape;
+  for (int i = 0; i < r; i++) {
+    if (a->ints[i] < 0 || a->ints[r + i] < 0)
+      error_at(a->loc, "pad: negative pads (cropping) are not supported");
+    out.d[i] += a->ints[i] + a->ints[r + i];
+  }
+  set_output(g, n, &out);
+}
+
+void eval_pad(const Graph *g, const Node *n, float *const *buf) {
+  const Shape *xs = shape_of(g, n->inputs[0]), *os = shape_of(g, n->output);
+  const AttrValue *a = node_attr(n, "pads");
+  float value = (float)node_attr_float(n, "value");
+  int64_t total = shape_numel(os), ost[MAX_RANK];
+  contiguous_strides(os, ost);
+  float *y = buf[n->output];
+  for (int64_t i = 0; i < total; i++) y[i] = value;
+  /* Each input element to its place: offset by the begin pads. */
+  int64_t base = 0;
+  for (int i = 0; i < xs->rank; i++) base += a->ints[i] * ost[i];
+  Iter it;
+  iter_init(&it, xs);
+  int o = iter_add_strides(&it, ost);
+  const float *x = buf[n->inputs[0]];
+  int64_t nx = shape_numel(xs);
+  for (int64_t i = 0; i < nx; i++, iter_next(&it)) y[base + it.off[o]] = x[i];
+}
+
+/* ---------------------------------------------------------------- slice */
+
+void shape_slice(Graph *g, Node *n) {
+  const Value *x = in_f32(g, n, 0);
+  int ax = axis_attr(n, &x->shape);
+  int64_t start = node_attr_int(n, "start"), end = node_attr_int(n, "end"), step = node_attr_int(n, "step");
+  if (start < 0 || end < start || end > x->shape.d[ax] || step < 1)
+    error_at(n->loc, "slice: need 0 <= start <= end <= %lld and step >= 1, got start %lld, end %lld, step %lld",
+             (long long)x->shape.d[ax], (long long)start, (long long)end, (long long)step);
+  Shape out = x->shape;
+  out.d[ax] = (end - start + step - 1) / step;
+  set_output(g, n, &out);
+}
+
+void eval_slice(const Graph *g, const Node *n, float *const *buf) {
+  const Shape *xs = shape_of(g, n->inputs[0]), *os = shape_of(g, n->output);
+  int ax = axis_attr(n, xs);
+  int64_t outer, len, inner, start = node_attr_int(n, "start"), step = node_attr_int(n, "step");
+  split_at_axis(xs, ax, &outer, &len, &inner);
+  int64_t olen = os->d[ax];
+  const float *x = buf[n->inputs[0]];
+  float *y = buf[n->output];
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t j = 0; j < olen; j++)
+      memcpy(y + (o * olen + j) * inner, x + (o * len + start + j * step) * inner, sizeof(float) * (size_t)inner);
 }

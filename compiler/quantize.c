@@ -740,14 +740,14 @@ static void q_eltwise(Q *q, int ni) {
 }
 
 /* Any elementwise function of one tensor, as a table over the 256 input codes. */
-static double apply_unary(OpKind op, double x) {
-  switch (op) {
+static double apply_unary(const Node *n, double x) {
+  switch (n->op) {
   case OP_RELU: return x > 0 ? x : 0;
   case OP_RELU6: return x < 0 ? 0 : x > 6 ? 6 : x;
   case OP_GELU: return 0.5 * x * (1 + erf(x / sqrt(2.0)));
   case OP_SIGMOID: return 1 / (1 + exp(-x));
   case OP_TANH: return tanh(x);
-  default: internal_error("no table for op %s", op_table[op].name);
+  default: return unary_apply(n, x); /* the ops added for ONNX (ops_float.c) */
   }
 }
 
@@ -761,7 +761,7 @@ static void q_lut(Q *q, int ni) {
   QParam *qx = activation_q(q, x), *qy = activation_q(q, n->output);
   int qmax = qmax_of(qy->bits);
   for (int c = -128; c < 128; c++) {
-    double y = floor(apply_unary(n->op, c * qx->scale) / qy->scale + 0.5);
+    double y = floor(apply_unary(n, c * qx->scale) / qy->scale + 0.5);
     l->lut[c + 128] = (int8_t)(y > qmax ? qmax : y < -qmax ? -qmax : y);
   }
   l->lut_n = (int32_t)shape_numel(&g->values[x].shape);
@@ -866,11 +866,22 @@ IntProgram *quantize(Graph *g, CalibStats **stats, const Config *cfg) {
     case OP_RELU:
     case OP_RELU6:
     case OP_SIGMOID:
-    case OP_TANH: q_lut(&q, i); break;
+    case OP_TANH:
+    case OP_ERF:
+    case OP_EXP:
+    case OP_SQRT:
+    case OP_ABS:
+    case OP_NEG:
+    case OP_HARDSWISH:
+    case OP_HARDSIGMOID:
+    case OP_LEAKYRELU:
+    case OP_CLIP: q_lut(&q, i); break;
     case OP_TRANSPOSE: q_transpose(&q, i); break;
     case OP_CONCAT: q_concat(&q, i); break;
     case OP_FLATTEN:
     case OP_RESHAPE:
+    case OP_SQUEEZE:
+    case OP_UNSQUEEZE:
       /* Same bytes, new shape: the output uses its input's buffer and scale. */
       p->storage[n->output] = p->storage[n->inputs[0]];
       same_q(&q, n->output, n->inputs[0]);

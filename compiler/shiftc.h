@@ -154,6 +154,9 @@ Tensor npy_load(const char *path);
 bool npy_save_f32(const char *path, const Shape *shape, const float *data);
 bool npy_save_i8(const char *path, const Shape *shape, const int8_t *data);
 bool npy_save_i32(const char *path, const Shape *shape, const int32_t *data);
+/* Writes n tensors as .safetensors atomically (F32, or I64 for tensors with .i);
+ * false (errno set) on I/O failure. */
+bool safetensors_save(const char *path, const Tensor *t, int n);
 /* The parsers behind the loaders, for the fuzzer: NULL on success, else a message
  * (heap; the caller frees it) and *out left empty. */
 const char *safetensors_parse_buffer(const char *name, const unsigned char *buf, size_t len, TensorFile *out);
@@ -408,6 +411,8 @@ void float_run(FloatRun *r, const float *const *inputs);
   void evalfn(const struct Graph *g, const struct Node *n, float *const *buf);
 #include "ops.def"
 #undef OP
+/* The unary elementwise ops added for ONNX (erf ... clip), in double. */
+double unary_apply(const struct Node *n, double x);
 
 /* ------------------------------------------------------------- dataset.c */
 
@@ -754,5 +759,54 @@ void emit_c(const IntProgram *p, const Target *t, const char *outdir, const Samp
  * by the folder's one *_test.c), echoing both. Returns 0 when every golden is
  * bit-exact, 1 otherwise; a missing folder or one shiftc did not write is a user error. */
 int verify_outdir(const char *outdir);
+
+/* ------------------------------------------------------------ onnx_read.c */
+
+struct Onnx__ModelProto;
+struct Onnx__TensorProto;
+
+/* An ONNX model as protobuf (build/gen/onnx.pb-c.h, from ONNX's onnx.proto). */
+typedef struct OnnxFile {
+  char *path;
+  struct Onnx__ModelProto *model;
+  int64_t opset; /* of the default domain, 11..17 */
+} OnnxFile;
+
+/* True when the bytes start like a protobuf ModelProto (a .nn file never does). */
+bool onnx_sniff(const unsigned char *buf, size_t len);
+/* By extension (.onnx) or content. */
+bool onnx_file_sniff(const char *path);
+/* The non-exiting core (fuzzed): NULL on success, else a message (heap). Checks the
+ * graph is present and the opset is in range. */
+const char *onnx_parse_buffer(const unsigned char *buf, size_t len, OnnxFile *out);
+void onnx_file_free(OnnxFile *f);
+/* onnx_parse_buffer on a file; problems are user errors naming it. */
+OnnxFile *onnx_load(const char *path);
+/* A TensorProto as a Tensor (external data read relative to model_path; refused
+ * when model_path is NULL). NULL on success, else a message. */
+const char *onnx_tensor_read(const struct Onnx__TensorProto *t, const char *model_path, Tensor *out);
+const char *onnx_dtype_name(int code);
+
+/* ---------------------------------------------------------- onnx_import.c */
+
+/* --shape NAME=[...]: the shape of an ONNX input with dynamic dimensions. */
+void onnx_pin_shape(const char *name, const Shape *s);
+/* ONNX -> Graph of core ops with shapes, patterns rewritten (onnx_patterns.c). */
+Graph *onnx_import(const char *path);
+Graph *onnx_import_file(const OnnxFile *f, const char *path);
+/* Whether the importer maps (or folds) this ONNX op type. */
+bool onnx_op_supported(const char *op_type);
+
+/* --------------------------------------------------------------- nn_write.c */
+
+/* `shiftc import`: OUTDIR/<model>.nn and OUTDIR/<model>.safetensors (the folder
+ * must exist); write failures are user errors. */
+void write_nn_model(const Graph *g, const char *outdir);
+
+/* -------------------------------------------------------- onnx_patterns.c */
+
+/* Rewrites exporters' idioms into core ops (MatMul + Add -> linear with bias, the
+ * LayerNorm and erf-GELU decompositions), then drops dead nodes and values. */
+void onnx_rewrite_patterns(Graph *g);
 
 #endif

@@ -667,6 +667,40 @@ bool npy_save_i32(const char *path, const Shape *shape, const int32_t *data) {
   return npy_save(path, shape, "<i4", data, sizeof *data);
 }
 
+/* A .safetensors file of n tensors, in the given order: float dtypes as F32 (t->f),
+ * integer ones as I64 (t->i). Little-endian hosts only, like the readers. The
+ * header is padded with spaces to a multiple of 8 bytes, as the format suggests. */
+bool safetensors_save(const char *path, const Tensor *t, int n) {
+  StrBuf h = {0};
+  uint64_t off = 0;
+  sb_putc(&h, '{');
+  for (int k = 0; k < n; k++) {
+    bool ints = t[k].i != NULL;
+    uint64_t bytes = (uint64_t)shape_numel(&t[k].shape) * (ints ? 8 : 4);
+    sb_printf(&h, "%s\"%s\":{\"dtype\":\"%s\",\"shape\":[", k ? "," : "", t[k].name, ints ? "I64" : "F32");
+    for (int i = 0; i < t[k].shape.rank; i++) sb_printf(&h, "%s%lld", i ? "," : "", (long long)t[k].shape.d[i]);
+    sb_printf(&h, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)off, (unsigned long long)(off + bytes));
+    off += bytes;
+  }
+  sb_putc(&h, '}');
+  while (h.len % 8) sb_putc(&h, ' ');
+  size_t total = 8 + h.len + (size_t)off;
+  unsigned char *buf = xmalloc(total), *p = buf;
+  for (int b = 0; b < 8; b++) *p++ = (unsigned char)((uint64_t)h.len >> (8 * b));
+  memcpy(p, h.data, h.len);
+  p += h.len;
+  for (int k = 0; k < n; k++) {
+    int64_t cnt = shape_numel(&t[k].shape);
+    size_t bytes = (size_t)cnt * (t[k].i ? 8 : 4);
+    memcpy(p, t[k].i ? (const void *)t[k].i : (const void *)t[k].f, bytes);
+    p += bytes;
+  }
+  bool ok = write_file_atomic(path, buf, total);
+  free(buf);
+  sb_free(&h);
+  return ok;
+}
+
 /* ------------------------------------------------------- the non-exiting core */
 
 /* Parses a whole .safetensors file held in buf[len] into *out (its path set to

@@ -3,15 +3,17 @@
 # As root it installs what is missing (apt-get, --no-install-recommends); otherwise it
 # names the packages to install and fails. Usage: tools/ensure-deps.sh [build|test]
 set -e
-need_build="flex:flex bison:bison gcc:gcc make:make"
-need_build_hdr="/usr/include/yaml.h:libyaml-dev /usr/include/cjson/cJSON.h:libcjson-dev"
+need_build="flex:flex bison:bison gcc:gcc make:make protoc-c:protobuf-c-compiler"
+need_build_hdr="/usr/include/yaml.h:libyaml-dev /usr/include/cjson/cJSON.h:libcjson-dev /usr/include/protobuf-c/protobuf-c.h:libprotobuf-c-dev /usr/include/onnx/onnx.proto:libonnx-dev"
 need_test="clang:clang chromium:chromium"
+# ONNX conformance cases (tests/unit/test_onnx_conformance.c)
+need_test_files="/usr/share/libonnx-testdata/data/node:libonnx-testdata"
 missing=""
 check_cmds() { for pair in $1; do cmd=${pair%%:*}; pkg=${pair#*:}; command -v "$cmd" >/dev/null 2>&1 || missing="$missing $pkg"; done; }
 check_files() { for pair in $1; do f=${pair%%:*}; pkg=${pair#*:}; [ -e "$f" ] || missing="$missing $pkg"; done; }
 check_cmds "$need_build"
 check_files "$need_build_hdr"
-if [ "${1:-build}" = test ]; then check_cmds "$need_test"; fi
+if [ "${1:-build}" = test ]; then check_cmds "$need_test"; check_files "$need_test_files"; fi
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "ensure-deps: installing$missing" >&2

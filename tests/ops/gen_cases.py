@@ -921,6 +921,96 @@ y = mul(sigmoid(z), tanh(z))""")
     c.ref = ref
 
 
+# ------------------------------------------------- ops added for ONNX import
+
+def unary_case(c, line, fn, lo=-4.0, hi=4.0, shape=(2, 3, 8)):
+    c.inp("x", c.spread(lo, hi, *shape))
+    c.line("y = " + line)
+    c.ref = lambda t: fn(t["x"])
+
+
+@case("div_broadcast", "div", "a [2, 3, 4] / b [3, 1] (b away from 0)")
+def _(c):
+    c.inp("a", c.randn(2, 3, 4))
+    c.w("b", c.uniform(0.5, 2.0, 3, 1) * np.sign(c.randn(3, 1)))
+    c.line("y = div(a, b)")
+    c.ref = lambda t: t["a"] / t["b"]
+
+
+@case("pow_square_sqrt", "pow, sqrt", "pow(x, 2) then pow(x^2 + 1, 0.5) (a LayerNorm's pieces)")
+def _(c):
+    c.inp("x", c.randn(2, 8))
+    c.w("two", np.array([2.0], np.float32))
+    c.w("one", np.array([1.0], np.float32))
+    c.w("half", np.array([0.5], np.float32))
+    c.line("s = pow(x, two)")
+    c.line("y = add(sqrt(add(s, one)), pow(add(s, one), half))")
+    c.ref = lambda t: torch.sqrt(t["x"] ** 2 + 1) + (t["x"] ** 2 + 1) ** 0.5
+
+
+@case("erf", "erf", "erf over [-3, 3]")
+def _(c):
+    unary_case(c, "erf(x)", torch.erf, -3, 3)
+
+
+@case("exp", "exp", "exp over [-4, 3]")
+def _(c):
+    unary_case(c, "exp(x)", torch.exp, -4, 3)
+
+
+@case("abs_neg", "abs, neg", "neg(abs(x))")
+def _(c):
+    unary_case(c, "neg(abs(x))", lambda x: -torch.abs(x))
+
+
+@case("hardswish", "hardswish", "hardswish over [-5, 5] (both kinks)")
+def _(c):
+    unary_case(c, "hardswish(x)", F.hardswish, -5, 5)
+
+
+@case("hardsigmoid_torch", "hardsigmoid", "alpha=1/6, beta=0.5: PyTorch's hardsigmoid")
+def _(c):
+    unary_case(c, "hardsigmoid(x, alpha=0.16666666666666666, beta=0.5)", F.hardsigmoid, -5, 5)
+
+
+@case("leakyrelu", "leakyrelu", "alpha=0.1")
+def _(c):
+    unary_case(c, "leakyrelu(x, alpha=0.1)", lambda x: F.leaky_relu(x, 0.1))
+
+
+@case("clip", "clip", "min=-1.5, max=2")
+def _(c):
+    unary_case(c, "clip(x, min=-1.5, max=2)", lambda x: torch.clamp(x, -1.5, 2.0))
+
+
+@case("reducemean_last_keep", "reducemean", "mean over the last axis, keepdims")
+def _(c):
+    c.inp("x", c.randn(2, 3, 16))
+    c.line("y = reducemean(x, axes=[-1], keepdims=1)")
+    c.ref = lambda t: t["x"].mean(dim=-1, keepdim=True)
+
+
+@case("reducemean_hw", "reducemean", "mean over H and W without keepdims: [1, 4, 5, 6] -> [1, 4]")
+def _(c):
+    c.inp("x", c.randn(1, 4, 5, 6))
+    c.line("y = reducemean(x, axes=[2, 3], keepdims=0)")
+    c.ref = lambda t: t["x"].mean(dim=(2, 3))
+
+
+@case("squeeze_unsqueeze", "squeeze, unsqueeze", "[1, 3, 1, 4] -> squeeze [0, 2] -> unsqueeze [1]")
+def _(c):
+    c.inp("x", c.randn(1, 3, 1, 4))
+    c.line("y = unsqueeze(squeeze(x, axes=[0, 2]), axes=[1])")
+    c.ref = lambda t: t["x"].squeeze(2).squeeze(0).unsqueeze(1)
+
+
+@case("pad_constant", "pad", "[1, 2, 3, 4] padded [0, 0, 1, 2, 0, 0, 2, 1] with 0.5")
+def _(c):
+    c.inp("x", c.randn(1, 2, 3, 4))
+    c.line("y = pad(x, pads=[0, 0, 1, 2, 0, 0, 2, 1], value=0.5)")
+    c.ref = lambda t: F.pad(t["x"], (2, 1, 1, 2), value=0.5)
+
+
 # ------------------------------------------------------------------- main
 
 def main():

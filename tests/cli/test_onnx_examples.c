@@ -1,0 +1,77 @@
+/* test_onnx_examples.c — the PyTorch -> ONNX example models (examples/onnx_digits,
+ * exported by its export.py with torch.onnx.export):
+ *   - `shiftc run --float` on each .onnx is within 1e-4 of PyTorch's outputs on the
+ *     8 sample images (<model>.expected.npy);
+ *   - `shiftc import` writes a .nn + .safetensors whose float outputs equal the .onnx's
+ *     bit for bit;
+ *   - the CNN compiles to int8 and its goldens pass `shiftc verify`. */
+#define _GNU_SOURCE
+#include "testlib.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EX "examples/onnx_digits/"
+static const char *models[] = {"digits_dwcnn", "digits_encoder13", "digits_encoder17"};
+
+/* A float32 .npy's data (after its header); n values. */
+static float *npy_data(const char *path, size_t *n, char **whole) {
+  size_t len;
+  char *b = t_read_file(path, &len);
+  *whole = b;
+  if (!b || len < 10) return NULL;
+  size_t h = 10 + (size_t)(unsigned char)b[8] + 256 * (size_t)(unsigned char)b[9];
+  *n = (len - h) / 4;
+  return (float *)(b + h);
+}
+
+static int run(const char *label, char **argv) {
+  TRun r = t_run(argv);
+  int st = r.status;
+  if (st != 0) t_fail(label, "status %d:\n%s%s", st, r.out, r.err);
+  t_run_free(&r);
+  return st;
+}
+
+int main(void) {
+  const char *shiftc = getenv("SHIFTC") ? getenv("SHIFTC") : "build/san/shiftc";
+  char *tmp = t_tempdir();
+  for (size_t i = 0; i < sizeof models / sizeof *models; i++) {
+    const char *m = models[i];
+    char onnx[256], exp[256], out[512], nnout[600], dir[512], nn[1100], label[256];
+    snprintf(onnx, sizeof onnx, EX "%s.onnx", m);
+    snprintf(exp, sizeof exp, EX "%s.expected.npy", m);
+    snprintf(out, sizeof out, "%s/%s.npy", tmp, m);
+    snprintf(dir, sizeof dir, "%s/%s", tmp, m);
+    snprintf(nn, sizeof nn, "%s/%s.nn", dir, m);
+    snprintf(nnout, sizeof nnout, "%s/%s.nn.npy", tmp, m);
+    snprintf(label, sizeof label, "onnx example %s: float within 1e-4 of PyTorch", m);
+    char *a1[] = {(char *)shiftc, "run", onnx, "--float", "--input", EX "sample.npy", "-o", out, NULL};
+    if (run(label, a1)) continue;
+    size_t n1 = 0, n2 = 0;
+    char *w1, *w2;
+    float *got = npy_data(out, &n1, &w1), *want = npy_data(exp, &n2, &w2);
+    double worst = 0;
+    for (size_t k = 0; got && want && k < n1 && n1 == n2; k++) worst = fmax(worst, fabs((double)got[k] - want[k]));
+    t_check(got && want && n1 == n2 && n1 > 0 && worst <= 1e-4, label, "%zu vs %zu values, max |diff| %g", n1, n2,
+            worst);
+    snprintf(label, sizeof label, "onnx example %s: imported .nn gives the same bits", m);
+    char *a2[] = {(char *)shiftc, "import", onnx, "-o", dir, NULL};
+    char *a3[] = {(char *)shiftc, "run", nn, "--float", "--input", EX "sample.npy", "-o", nnout, NULL};
+    if (run(label, a2) || run(label, a3)) continue;
+    size_t n3 = 0;
+    char *w3;
+    float *again = npy_data(nnout, &n3, &w3);
+    t_check(again && n3 == n1 && memcmp(again, got, n1 * 4) == 0, label, "outputs differ");
+    free(w1), free(w2), free(w3);
+  }
+  char cdir[512];
+  snprintf(cdir, sizeof cdir, "%s/dwcnn_c", tmp);
+  char *c1[] = {(char *)shiftc, "compile", EX "digits_dwcnn.onnx", "-c", EX "digits_dwcnn.yaml", "-o", cdir, NULL};
+  char *c2[] = {(char *)shiftc, "verify", cdir, NULL};
+  if (!run("onnx example digits_dwcnn: int8 compile", c1) && !run("onnx example digits_dwcnn: goldens verify", c2))
+    t_ok("onnx example digits_dwcnn: int8 compile and verify");
+  return t_exit_status();
+}
