@@ -413,7 +413,8 @@ static int cmd_compile(const Options *o) {
   const char *outdir = o->output ? o->output : xformat("build/%s", p->g->name);
   Graph *fg = load_model(o->model);
   const Samples *cal = p->calib;
-  int nm = cal[0].n < REPORT_SQNR_SAMPLES ? cal[0].n : REPORT_SQNR_SAMPLES;
+  /* The samples calibration used (quantization.calibration.samples), at most 64. */
+  int nm = p->calib_samples < REPORT_SQNR_SAMPLES ? p->calib_samples : REPORT_SQNR_SAMPLES;
   Measurement m = measure(p, fg, cal, nm, NULL);
   make_dirs(outdir);
   emit_c(p, t, outdir, cal, cfg.golden);
