@@ -287,13 +287,11 @@ static inline int32_t sc_softmax_exp(const sc_softmax_params *p, int32_t d) {
   return (int32_t)(e >> z);
 }
 
-/* One row: the difference (x - max) << lshift in int64, clamped to 30*x0 (so any
- * int32 scores and lshift <= 30 are safe). */
+/* One row: the difference (x - max) << lshift in int64, clamped to 30*x0: any int32
+ * scores and lshift in 0..30 are safe (|x - max| < 2^32, so the product is < 2^62). */
 static inline int32_t sc_softmax_diff(const sc_softmax_params *p, int32_t x, int32_t max, int lshift) {
-  int64_t d = (int64_t)x - max; /* in [-(2^32 - 1), 0] */
+  int64_t d = ((int64_t)x - max) * ((int64_t)1 << lshift);
   int64_t lo = 30 * (int64_t)p->x0;
-  if (d < sc_sra64(lo, lshift)) return (int32_t)lo; /* d << lshift < lo */
-  d = d * ((int64_t)1 << lshift);
   return (int32_t)(d < lo ? lo : d);
 }
 
