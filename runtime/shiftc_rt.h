@@ -268,7 +268,7 @@ void sc_igelu_s8(const sc_igelu_params *p, int32_t n, const int8_t *x, int8_t *y
  *   out = min(127, (e * floor(2^31 / sum e) + 2^23) >> 24), probabilities at 2^-7.
  * The row max gives e >= 2^14, so sum >= 2^14 and e * floor(2^31/sum) <= 2^32 (int64);
  * rows up to 2^16 long keep the int32 sum < 2^31. Constants from softmax_derive
- * (S >= 2^-24 keeps 30*x0 and (r + b_int)^2 + c_int in range). */
+ * (S >= 2^-26 keeps 30*x0 in int32 and (r + b_int)^2 + c_int in int64). */
 typedef struct sc_softmax_params {
   int32_t x0, b_int;
   int64_t c_int;
