@@ -57,6 +57,71 @@ static void err_add(Err *e, double d) {
 
 static double err_mean(const Err *e) { return e->n ? e->sum / (double)e->n : 0; }
 
+/* ------------------------------------------------------------ wide references
+ * The integer semantics of algorithms.md §5/§6 written again here, independently of
+ * shiftc_rt.h: floor division by its defining inequality, square roots by libm
+ * corrected to the exact floor, everything in __int128. The kernels must equal them
+ * bit for bit (the float comparisons below then measure the method, not a bug). */
+
+__extension__ typedef __int128 i128;
+
+static i128 r_floor_div(i128 a, i128 b) { /* b > 0 */
+  i128 q = a / b;
+  if (q * b > a) q--;
+  return q;
+}
+
+static i128 r_floor_sqrt(i128 v) {
+  i128 r = (i128)sqrtl((long double)v);
+  while (r * r > v) r--;
+  while ((r + 1) * (r + 1) <= v) r++;
+  return r;
+}
+
+/* Softmax of one row of scores (any int64) at the constants' scale after << lshift. */
+static void r_softmax(const sc_softmax_params *p, int n, const int64_t *x, int lshift, int8_t *y) {
+  i128 max = x[0], sum = 0, *e = xcalloc_exact((size_t)n, sizeof *e);
+  for (int j = 1; j < n; j++) max = x[j] > max ? x[j] : max;
+  for (int j = 0; j < n; j++) {
+    i128 d = (x[j] - max) * ((i128)1 << lshift), lo = (i128)30 * p->x0;
+    if (d < lo) d = lo;
+    i128 z = r_floor_div(-d, -(i128)p->x0), r = d - z * p->x0;
+    i128 poly = (r + p->b_int) * (r + p->b_int) + p->c_int;
+    poly = p->poly_shift >= 0 ? r_floor_div(poly, (i128)1 << p->poly_shift) : poly * ((i128)1 << -p->poly_shift);
+    e[j] = r_floor_div(poly, (i128)1 << z);
+    sum += e[j];
+  }
+  i128 f = r_floor_div((i128)1 << 31, sum);
+  for (int j = 0; j < n; j++) {
+    i128 o = r_floor_div(e[j] * f + ((i128)1 << 23), (i128)1 << 24);
+    y[j] = (int8_t)(o > 127 ? 127 : o);
+  }
+  free(e);
+}
+
+/* The normalized values yn of one LayerNorm row. */
+static void r_layernorm_yn(int l1, int n, const int8_t *x, int64_t *yn) {
+  i128 sum = 0, acc = 0;
+  for (int i = 0; i < n; i++) sum += x[i];
+  i128 mu8 = r_floor_div(sum * 256 + n / 2, n);
+  for (int i = 0; i < n; i++) {
+    i128 d = (i128)x[i] * 256 - mu8;
+    acc += l1 ? (d < 0 ? -d : d) : d * d;
+  }
+  i128 fac = acc == 0 ? 0 : l1 ? r_floor_div((i128)n << 32, acc) : r_floor_div(2147483647, r_floor_sqrt(acc));
+  for (int i = 0; i < n; i++) {
+    i128 d = (i128)x[i] * 256 - mu8;
+    yn[i] = (int64_t)(l1 ? r_floor_div(d * fac + 32768, 65536) : r_floor_div(d * fac, 2));
+  }
+}
+
+/* The output stage: clamp(floor((yn g + b + 2^(shift-1)) / 2^shift), lo, hi). */
+static int8_t r_layernorm_out(int64_t yn, int32_t g, int64_t b, int shift, int lo, int hi) {
+  i128 v = (i128)yn * g + b;
+  if (shift > 0) v = r_floor_div(v + ((i128)1 << (shift - 1)), (i128)1 << shift);
+  return (int8_t)(v < lo ? lo : v > hi ? hi : v);
+}
+
 /* ------------------------------------------------------------ isqrt */
 
 static bool is_floor_sqrt(uint64_t v, uint64_t r) {
@@ -232,10 +297,23 @@ static void softmax_ref(int n, const double *x, double *p) {
 
 /* One row of int32 scores at scale s through sc_softmax_row_s32 (constants at s,
  * which must be <= 2^-8); adds |y/128 - softmax| to e; returns the max error. */
+static long softmax_mismatch; /* elements where a softmax kernel differs from r_softmax */
+
+static void softmax_check_exact(const sc_softmax_params *p, int n, const int64_t *x, int lshift, const int8_t *y) {
+  int8_t *want = xcalloc_exact((size_t)n, 1);
+  r_softmax(p, n, x, lshift, want);
+  for (int j = 0; j < n; j++) softmax_mismatch += want[j] != y[j];
+  free(want);
+}
+
 static double softmax_row_err(const sc_softmax_params *p, int n, const int32_t *q, double s, Err *e, int8_t *y) {
   int32_t *scratch = xcalloc_exact((size_t)n, sizeof *scratch);
   double *xr = xcalloc_exact((size_t)n, sizeof *xr), *pr = xcalloc_exact((size_t)n, sizeof *pr);
+  int64_t *wide = xcalloc_exact((size_t)n, sizeof *wide);
   sc_softmax_row_s32(p, n, q, y, scratch);
+  for (int j = 0; j < n; j++) wide[j] = q[j];
+  softmax_check_exact(p, n, wide, 0, y);
+  free(wide);
   for (int j = 0; j < n; j++) xr[j] = q[j] * s;
   softmax_ref(n, xr, pr);
   double worst = 0;
@@ -353,6 +431,9 @@ static void test_softmax(void) {
     Err e = {0};
     for (int r = 0; r < ROWS; r++) {
       double xr[N], pr[N];
+      int64_t wide[N];
+      for (int j = 0; j < N; j++) wide[j] = x[r * N + j];
+      softmax_check_exact(&ps, N, wide, ps.in_lshift, yy + r * N);
       for (int j = 0; j < N; j++) xr[j] = x[r * N + j] * coarse[ci];
       softmax_ref(N, xr, pr);
       for (int j = 0; j < N; j++) err_add(&e, yy[r * N + j] / 128.0 - pr[j]);
@@ -386,13 +467,16 @@ static void test_matmul_softmax(void) {
     for (int t = 0; t < B; t++)
       for (int i = 0; i < M; i++) {
         double xr[N], pr[N];
+        int64_t wide[N];
         for (int j = 0; j < N; j++) {
           int64_t acc = 0;
           for (int kk = 0; kk < K; kk++)
             acc += a[t * M * K + i * K + kk] * b[(bstride0 ? 0 : t * K * N) + kk * N + j];
           srow[j] = (int32_t)(acc * (1 << p.score_lshift)); /* |acc| <= 24*127^2: fits after << 1 */
           xr[j] = (double)acc * s;
+          wide[j] = acc;
         }
+        softmax_check_exact(&p.sm, N, wide, p.score_lshift, y + (t * M + i) * N);
         sc_softmax_row_s32(&p.sm, N, srow, yr, tmp);
         softmax_ref(N, xr, pr);
         for (int j = 0; j < N; j++) {
@@ -456,13 +540,18 @@ static int fill_row(int kind, int n, int8_t *x) {
 
 /* Normalized values of one row through the helpers the kernel uses; adds the errors
  * to e, counts elements outside ln_bound, returns the max |error|. */
+static long ln_mismatch; /* values where the kernel or its helpers differ from the wide reference */
+
 static double ln_row(int l1, int n, const int8_t *x, Err *e, long *over, int64_t *ybig, double *vmax) {
   double *v = xcalloc_exact((size_t)n, sizeof *v), worst = 0;
+  int64_t *want = xcalloc_exact((size_t)n, sizeof *want);
+  r_layernorm_yn(l1, n, x, want);
   double dev = layernorm_ref(l1, n, x, v);
   int32_t mu8 = sc_layernorm_mean8(n, x);
   int64_t fac = sc_layernorm_factor(l1, n, x, mu8);
   for (int i = 0; i < n; i++) {
     int64_t yn = sc_layernorm_norm(l1, x[i], mu8, fac);
+    ln_mismatch += yn != want[i];
     double d = fabs(yn * yn_scale(l1, n) - v[i]);
     if (e) err_add(e, d);
     worst = fmax(worst, d);
@@ -470,7 +559,7 @@ static double ln_row(int l1, int n, const int8_t *x, Err *e, long *over, int64_t
     if (llabs(yn) > *ybig) *ybig = llabs(yn);
     if (vmax) *vmax = fmax(*vmax, fabs(v[i]));
   }
-  free(v);
+  free(v), free(want);
   return worst;
 }
 
@@ -557,6 +646,17 @@ static void test_layernorm_norm(void) {
           "failed");
 }
 
+/* sc_layernorm_s8's output against the wide reference, every row. */
+static void ln_kernel_check(const sc_layernorm_params *p, const int8_t *x, const int8_t *y) {
+  int64_t *yn = xcalloc_exact((size_t)p->n, sizeof *yn);
+  for (int r = 0; r < p->rows; r++) {
+    r_layernorm_yn(p->l1, p->n, x + r * p->n, yn);
+    for (int c = 0; c < p->n; c++)
+      ln_mismatch += y[r * p->n + c] != r_layernorm_out(yn[c], p->g[c], p->b[c], p->shift, p->lo, p->hi);
+  }
+  free(yn);
+}
+
 /* The whole kernel with gamma/beta through layernorm_derive, dyadic and shift mode. */
 static void test_layernorm_kernel(void) {
   enum { ROWS = 64 };
@@ -583,6 +683,7 @@ static void test_layernorm_kernel(void) {
         for (int r = 0; r < ROWS; r++) fill_row(r % 4 == 3, n, x + r * n);
         memset(x + 5 * n, 42, (size_t)n); /* a constant row: y = round(beta / s_out) */
         sc_layernorm_s8(&p, x, y);
+        ln_kernel_check(&p, x, y);
         /* Against float: the effective gamma (g * 2^-shift * s_out / s_yn, what the
          * integers multiply by) within 2^-15 relative (dyadic) or half a gamma code
          * (shift mode); the output within one step of round((v gamma_eff + beta)/s_out). */
@@ -649,10 +750,12 @@ static void test_layernorm_kernel(void) {
         for (int c = 0; c < N; c++) x[c] = (int8_t)(c ? -127 : 127);
         sc_layernorm_params p = {.rows = 1, .n = N, .l1 = l1, .g = g, .b = b, .shift = shift, .lo = -127, .hi = 127};
         sc_layernorm_s8(&p, x, y);
+        ln_kernel_check(&p, x, y);
         for (int c = 0; c < N; c++) sat &= y[c] == (c % 3 ? 127 : -127);
         layernorm_derive(N, l1, NULL, NULL, 0x1p-5, sm, g, b, &shift);
         p.shift = shift;
         sc_layernorm_s8(&p, x, y);
+        ln_kernel_check(&p, x, y);
         double v[N];
         layernorm_ref(l1, N, x, v); /* v[0] = 27.7 (L2), 384 (L1): saturates */
         sat &= y[0] == 127 && fabs(y[1] - v[1] * 32) <= 1;
@@ -681,13 +784,21 @@ static void test_embedding(void) {
   free(table), free(y);
 }
 
+static void test_softmax_exact(void) {
+  t_check(softmax_mismatch == 0, "softmax kernels (row_s32, s8, matmul_softmax) equal the wide reference bit for bit",
+          "%ld elements differ", softmax_mismatch);
+}
+
 int main(void) {
   test_isqrt();
   test_igelu();
   test_softmax();
   test_matmul_softmax();
+  test_softmax_exact();
   test_layernorm_norm();
   test_layernorm_kernel();
+  t_check(ln_mismatch == 0, "layernorm: helpers and kernel equal the wide reference bit for bit (all rows above)",
+          "%ld values differ", ln_mismatch);
   test_embedding();
   return t_exit_status();
 }
