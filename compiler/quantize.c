@@ -858,8 +858,7 @@ IntProgram *quantize(Graph *g, CalibStats **stats, const Config *cfg) {
     case OP_SUB:
     case OP_MUL: q_eltwise(&q, i); break;
     case OP_GELU:
-      if (cfg->gelu == IGELU_I_GELU) q_gelu(&q, i);
-      else q_lut(&q, i);
+      if (cfg->gelu != IGELU_I_GELU || !q_gelu(&q, i)) q_lut(&q, i);
       break;
     case OP_SOFTMAX: q_softmax(&q, i); break;
     case OP_LAYERNORM: q_layernorm(&q, i); break;

@@ -36,7 +36,9 @@ void set_requant(Q *q, ILayer *l, sc_requant *rq, int nch, const double *in_scal
 void set_requant_multiplier(Q *q, ILayer *l, sc_requant *rq, double m, const QParam *out, const char *why);
 
 /* quantize_transformer.c */
-void q_gelu(Q *q, int ni);
+/* i-GELU; false (nothing done) when the input scale is outside what its int32
+ * constants can represent (2^-13..2^13): the caller uses the exact table instead. */
+bool q_gelu(Q *q, int ni);
 void q_softmax(Q *q, int ni);
 /* matmul(a, b) [-> mul by a positive scalar] -> softmax over the last axis, as one
  * layer; returns false (nothing done) when node ni does not start that pattern. */

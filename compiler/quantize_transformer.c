@@ -27,14 +27,17 @@ static void check_last_axis(const Graph *g, const Node *n) {
              "transpose first, or run with --float", (long long)node_attr_int(n, "axis"), s->rank);
 }
 
-void q_gelu(Q *q, int ni) {
+bool q_gelu(Q *q, int ni) {
   Graph *g = q->g;
   const Node *n = &g->nodes[ni];
   int x = n->inputs[0];
+  QParam *qx = activation_q(q, x);
+  sc_igelu_params probe;
+  if (igelu_derive(qx->scale, &probe) == 0) return false; /* constants beyond int32 at this scale */
   ILayer *l = new_layer(q, IL_IGELU, ni, n->output);
   l->in[0] = x;
   l->nin = 1;
-  QParam *qx = activation_q(q, x), *qy = activation_q(q, n->output);
+  QParam *qy = activation_q(q, n->output);
   sc_igelu_params *p = &l->p.gelu;
   double s32 = igelu_derive(qx->scale, p);
   /* The polynomial's output scale S * S_erf / 2 has no power-of-two form, so even
@@ -44,6 +47,7 @@ void q_gelu(Q *q, int ni) {
                       q->shift_mode ? "a multiplier (the i-GELU scale is not a power of two)" : "a multiplier");
   set_requant_multiplier(q, l, &p->rq, s32 / qy->scale, qy, why);
   free(why);
+  return true;
 }
 
 /* Softmax's output: int8 probabilities in [0, 127] at 2^-7. */
