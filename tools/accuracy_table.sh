@@ -51,3 +51,26 @@ for ex in digits_cnn mnist_cnn digits_cnn_w4; do
     echo "| $ex | $bits-bit $how | $float | $r_shift | $r_dyadic |"
   done
 done
+
+# Third table: the integer-only Transformers, with the integer op choices each row used
+# (the example's YAML: i-gelu, i-exp, i-sqrt or l1), and i-GELU replaced by the exact table.
+echo
+echo "| example | integer ops | float top-1 | int8 shift | int8 dyadic |"
+echo "|---|---|---|---|---|"
+for ex in digits_vit digits_vit_l1; do
+  dir=examples/$ex
+  ln=i-sqrt; [ $ex = digits_vit_l1 ] && ln=l1
+  alt=$dir/.accuracy_table_table.yaml
+  sed 's/gelu: i-gelu/gelu: table/' $dir/$ex.yaml > $alt
+  for variant in i-gelu table; do
+    cfg=$dir/$ex.yaml; [ $variant = table ] && cfg=$alt
+    for mode in shift dyadic; do
+      out=$($shiftc eval $dir/$ex.nn -c $cfg --data $dir/test.safetensors --requantize $mode)
+      float=$(echo "$out" | sed -n 's/^float top-1: \([^ ]*\) (\(.*\))$/\1 (\2)/p')
+      int=$(echo "$out" | sed -n 's/^int8 top-1: \([^ ]*\) (\([^)]*\)).*$/\1 (\2)/p')
+      eval "r_$mode=\"$int\""
+    done
+    echo "| $ex | gelu: $variant, softmax: i-exp, layernorm: $ln | $float | $r_shift | $r_dyadic |"
+  done
+  rm -f $alt
+done
