@@ -7,14 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int argmax_f(const float *x, int64_t n) {
+int argmax_f(const float *x, int64_t n) {
   int best = 0;
   for (int64_t i = 1; i < n; i++)
     if (x[i] > x[best]) best = (int)i;
   return best;
 }
 
-static int argmax_q(const int8_t *x, int64_t n) {
+int argmax_q(const int8_t *x, int64_t n) {
   int best = 0;
   for (int64_t i = 1; i < n; i++)
     if (x[i] > x[best]) best = (int)i;

@@ -571,7 +571,7 @@ static void q_matmul(Q *q, int ni) {
     free(wt);
     return;
   }
-  const Shape *as = &g->values[a].shape, *bs = &g->values[b].shape, *ys = &g->values[n->output].shape;
+  const Shape *as = &g->values[a].shape, *bs = &g->values[b].shape;
   if (as->rank < 2 || bs->rank < 2)
     error_at(n->loc, "matmul: integer mode needs operands of rank 2 or more");
   ILayer *l = new_layer(q, IL_MATMUL, ni, n->output);
@@ -580,20 +580,35 @@ static void q_matmul(Q *q, int ni) {
   l->nin = 2;
   QParam *qa = activation_q(q, a), *qb = activation_q(q, b), *qy = activation_q(q, n->output);
   sc_matmul_params *m = &l->p.mm;
-  m->m = (int)as->d[as->rank - 2];
-  m->k = (int)as->d[as->rank - 1];
-  m->n = (int)bs->d[bs->rank - 1];
-  int64_t batch = shape_numel(ys) / ((int64_t)m->m * m->n);
-  int64_t a_batch = shape_numel(as) / ((int64_t)m->m * m->k), b_batch = shape_numel(bs) / ((int64_t)m->k * m->n);
-  if ((a_batch != batch && a_batch != 1) || (b_batch != batch && b_batch != 1))
-    error_at(n->loc, "matmul: integer mode supports batch broadcasting only of a whole operand");
-  m->batch = (int)batch;
-  m->a_batch_stride = a_batch == 1 ? 0 : m->m * m->k;
-  m->b_batch_stride = b_batch == 1 ? 0 : m->k * m->n;
+  MatmulShape ms = matmul_shape(g, n);
+  m->batch = ms.batch;
+  m->m = ms.m;
+  m->k = ms.k;
+  m->n = ms.n;
+  m->a_batch_stride = ms.a_batch_stride;
+  m->b_batch_stride = ms.b_batch_stride;
+  int64_t batch = ms.batch;
   double s = qa->scale * qb->scale;
   int e = qa->exp + qb->exp;
   set_requant(q, l, &m->rq, 1, &s, &e, qy);
   l->macs = batch * (int64_t)m->m * m->n * m->k;
+}
+
+MatmulShape matmul_shape(const Graph *g, const Node *n) {
+  const Shape *as = &g->values[n->inputs[0]].shape, *bs = &g->values[n->inputs[1]].shape;
+  const Shape *ys = &g->values[n->output].shape;
+  MatmulShape ms;
+  ms.m = (int)as->d[as->rank - 2];
+  ms.k = (int)as->d[as->rank - 1];
+  ms.n = (int)bs->d[bs->rank - 1];
+  int64_t batch = shape_numel(ys) / ((int64_t)ms.m * ms.n);
+  int64_t a_batch = shape_numel(as) / ((int64_t)ms.m * ms.k), b_batch = shape_numel(bs) / ((int64_t)ms.k * ms.n);
+  if ((a_batch != batch && a_batch != 1) || (b_batch != batch && b_batch != 1))
+    error_at(n->loc, "matmul: integer mode supports batch broadcasting only of a whole operand");
+  ms.batch = (int)batch;
+  ms.a_batch_stride = a_batch == 1 ? 0 : ms.m * ms.k;
+  ms.b_batch_stride = b_batch == 1 ? 0 : ms.k * ms.n;
+  return ms;
 }
 
 static void q_pool(Q *q, int ni) {

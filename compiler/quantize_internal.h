@@ -35,6 +35,14 @@ void set_requant(Q *q, ILayer *l, sc_requant *rq, int nch, const double *in_scal
  * average, the i-GELU output scale); the layer gets a note saying why. */
 void set_requant_multiplier(Q *q, ILayer *l, sc_requant *rq, double m, const QParam *out, const char *why);
 
+/* The batched-matmul geometry of node n (rank >= 2 operands; a batch operand is
+ * either the whole batch or broadcast whole: stride 0). */
+typedef struct MatmulShape {
+  int batch, m, k, n;
+  int32_t a_batch_stride, b_batch_stride;
+} MatmulShape;
+MatmulShape matmul_shape(const Graph *g, const Node *n);
+
 /* quantize_transformer.c */
 /* i-GELU; false (nothing done) when the input scale is outside what its int32
  * constants can represent (2^-13..2^13): the caller uses the exact table instead. */

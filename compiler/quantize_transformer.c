@@ -99,8 +99,7 @@ bool q_matmul_softmax(Q *q, int ni) {
   if (next < 0 || g->nodes[next].op != OP_SOFTMAX) return false;
   const Node *sm = &g->nodes[next];
   check_last_axis(g, sm);
-  const Shape *as = &g->values[a].shape, *bs = &g->values[b].shape, *ys = &g->values[n->output].shape;
-  if (as->rank < 2 || bs->rank < 2) return false;
+  if (g->values[a].shape.rank < 2 || g->values[b].shape.rank < 2) return false;
   ILayer *l = new_layer(q, IL_MATMUL_SOFTMAX, ni, sm->output);
   if (mul >= 0) q->done[mul] = true;
   q->done[next] = true;
@@ -110,16 +109,14 @@ bool q_matmul_softmax(Q *q, int ni) {
   l->nin = 2;
   QParam *qa = activation_q(q, a), *qb = activation_q(q, b);
   sc_matmul_softmax_params *m = &l->p.mmsm;
-  m->m = (int)as->d[as->rank - 2];
-  m->k = (int)as->d[as->rank - 1];
-  m->n = (int)bs->d[bs->rank - 1];
-  int64_t batch = shape_numel(ys) / ((int64_t)m->m * m->n);
-  int64_t a_batch = shape_numel(as) / ((int64_t)m->m * m->k), b_batch = shape_numel(bs) / ((int64_t)m->k * m->n);
-  if ((a_batch != batch && a_batch != 1) || (b_batch != batch && b_batch != 1))
-    error_at(n->loc, "matmul: integer mode supports batch broadcasting only of a whole operand");
-  m->batch = (int)batch;
-  m->a_batch_stride = a_batch == 1 ? 0 : m->m * m->k;
-  m->b_batch_stride = b_batch == 1 ? 0 : m->k * m->n;
+  MatmulShape ms = matmul_shape(g, n);
+  m->batch = ms.batch;
+  m->m = ms.m;
+  m->k = ms.k;
+  m->n = ms.n;
+  m->a_batch_stride = ms.a_batch_stride;
+  m->b_batch_stride = ms.b_batch_stride;
+  int64_t batch = ms.batch;
   /* Scores are exact int32 products at s_a * s_b; the 1/sqrt(d) factor only moves
    * their scale. Shift them left until that scale is fine enough for i-exp. */
   double s = qa->scale * qb->scale * factor;

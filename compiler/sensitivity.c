@@ -18,20 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int argmax_f(const float *x, int64_t n) {
-  int best = 0;
-  for (int64_t i = 1; i < n; i++)
-    if (x[i] > x[best]) best = (int)i;
-  return best;
-}
-
-static int argmax_q(const int8_t *x, int64_t n) {
-  int best = 0;
-  for (int64_t i = 1; i < n; i++)
-    if (x[i] > x[best]) best = (int)i;
-  return best;
-}
-
 static void dequantize(const QParam *q, const int8_t *c, float *x, int64_t n) {
   float sc = (float)q->scale; /* as `run --int` dequantizes outputs */
   for (int64_t i = 0; i < n; i++) x[i] = (float)c[i] * sc;

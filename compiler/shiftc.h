@@ -647,6 +647,9 @@ typedef struct Measurement {
 /* Runs the float graph `fg` (as written, batchnorm unfolded) and the integer
  * program side by side over n samples. labels may be NULL. */
 Measurement measure(const IntProgram *p, const Graph *fg, const Samples *s, int n, const int64_t *labels);
+/* Index of the largest element (the first among equals): top-1 of float / int8 outputs. */
+int argmax_f(const float *x, int64_t n);
+int argmax_q(const int8_t *x, int64_t n);
 /* Float top-1 alone: how many of n samples the float graph classifies as labelled. */
 int float_top1(const Graph *fg, const Samples *s, int n, const int64_t *labels);
 
