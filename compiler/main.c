@@ -35,7 +35,7 @@ static const char usage[] =
     "  --data FILE            labelled test set for eval\n"
     "  --requantize MODE      shift | dyadic (overrides the YAML)\n"
     "  --calibration METHOD   max | percentile | mse | entropy (overrides the YAML)\n"
-    "  --target TARGET        scalar (overrides the YAML)\n"
+    "  --target TARGET        scalar | neon | neon-dotprod | avx2 (overrides the YAML)\n"
     "  --help, --version\n";
 
 typedef struct Options {

@@ -13,7 +13,7 @@ static const char *const scalar_runtime[] = {"shiftc_rt.h", "sc_internal.h", "sc
 
 /* The C expression for `ptr`, which must point into the array `name` of `count`
  * elements of `elem` bytes starting at `base` (or be NULL): "NULL", "name", "name + 3". */
-static char *ptr_expr(const void *ptr, const void *base, size_t elem, int64_t count, const char *name,
+char *target_ptr_expr(const void *ptr, const void *base, size_t elem, int64_t count, const char *name,
                       const LayerCtx *c, const char *what) {
   if (!ptr) return xstrdup("NULL");
   const char *p = ptr, *b = base;
@@ -35,10 +35,10 @@ static void put_ints(StrBuf *out, const int32_t *v, int n) {
 }
 
 /* One sc_requant as an initializer, its pointers into the layer's mult/shift arrays. */
-static void put_requant(StrBuf *out, const LayerCtx *c, const sc_requant *rq, const char *indent) {
+void target_put_requant(StrBuf *out, const LayerCtx *c, const sc_requant *rq, const char *indent) {
   const ILayer *l = c->l;
-  char *mult = ptr_expr(rq->mult, l->mult, sizeof(int32_t), l->nch, c->mult, c, "rq.mult");
-  char *shift = ptr_expr(rq->shift, l->shift, sizeof(int8_t), l->nch, c->shift, c, "rq.shift");
+  char *mult = target_ptr_expr(rq->mult, l->mult, sizeof(int32_t), l->nch, c->mult, c, "rq.mult");
+  char *shift = target_ptr_expr(rq->shift, l->shift, sizeof(int8_t), l->nch, c->shift, c, "rq.shift");
   sb_printf(out, "{\n");
   sb_printf(out, "%s  .mult = %s,%s\n", indent, mult, rq->mult ? "" : " /* shift mode: no multiplier */");
   sb_printf(out, "%s  .shift = %s,\n", indent, shift);
@@ -61,8 +61,8 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
   switch (l->kind) {
   case IL_CONV2D: {
     const sc_conv2d_params *q = &l->p.conv;
-    char *w = ptr_expr(q->weight, l->weight, 1, l->weight_count, c->weight, c, "weight");
-    char *b = ptr_expr(q->bias, l->bias, sizeof(int32_t), l->nch, c->bias, c, "bias");
+    char *w = target_ptr_expr(q->weight, l->weight, 1, l->weight_count, c->weight, c, "weight");
+    char *b = target_ptr_expr(q->bias, l->bias, sizeof(int32_t), l->nch, c->bias, c, "bias");
     sb_printf(out, "static const sc_conv2d_params %s_params = {\n", c->fn);
     sb_printf(out, "    .n = %d, .in_c = %d, .in_h = %d, .in_w = %d,\n", q->n, q->in_c, q->in_h, q->in_w);
     sb_printf(out, "    .out_c = %d, .out_h = %d, .out_w = %d,\n", q->out_c, q->out_h, q->out_w);
@@ -71,7 +71,7 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
     sb_printf(out, "    .pad_t = %d, .pad_l = %d, .dil_h = %d, .dil_w = %d, .groups = %d,\n", q->pad_t, q->pad_l,
               q->dil_h, q->dil_w, q->groups);
     sb_printf(out, "    .weight = %s,\n    .bias = %s,\n    .rq = ", w, b);
-    put_requant(out, c, &q->rq, "    ");
+    target_put_requant(out, c, &q->rq, "    ");
     sb_puts(out, ",\n};\n");
     free(w);
     free(b);
@@ -79,12 +79,12 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
   }
   case IL_LINEAR: {
     const sc_linear_params *q = &l->p.lin;
-    char *w = ptr_expr(q->weight, l->weight, 1, l->weight_count, c->weight, c, "weight");
-    char *b = ptr_expr(q->bias, l->bias, sizeof(int32_t), l->nch, c->bias, c, "bias");
+    char *w = target_ptr_expr(q->weight, l->weight, 1, l->weight_count, c->weight, c, "weight");
+    char *b = target_ptr_expr(q->bias, l->bias, sizeof(int32_t), l->nch, c->bias, c, "bias");
     sb_printf(out, "static const sc_linear_params %s_params = {\n", c->fn);
     sb_printf(out, "    .rows = %d, .in = %d, .out = %d,\n", q->rows, q->in, q->out);
     sb_printf(out, "    .weight = %s,\n    .bias = %s,\n    .rq = ", w, b);
-    put_requant(out, c, &q->rq, "    ");
+    target_put_requant(out, c, &q->rq, "    ");
     sb_puts(out, ",\n};\n");
     free(w);
     free(b);
@@ -99,7 +99,7 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
     sb_printf(out, "    .k_h = %d, .k_w = %d, .stride_h = %d, .stride_w = %d, .pad_t = %d, .pad_l = %d,\n", q->k_h,
               q->k_w, q->stride_h, q->stride_w, q->pad_t, q->pad_l);
     sb_printf(out, "    .rq = ");
-    put_requant(out, c, &q->rq, "    ");
+    target_put_requant(out, c, &q->rq, "    ");
     sb_printf(out, ",%s\n};\n", l->kind == IL_MAXPOOL2D ? " /* unused by max pooling: same scale in and out */" : "");
     break;
   }
@@ -118,7 +118,7 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
     put_operand_scale(out, "a", &q->a);
     put_operand_scale(out, "b", &q->b);
     sb_puts(out, "    .out = ");
-    put_requant(out, c, &q->out, "    ");
+    target_put_requant(out, c, &q->out, "    ");
     sb_puts(out, ",\n};\n");
     break;
   }
@@ -135,7 +135,7 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
   }
   case IL_CONCAT: {
     const sc_concat_params *q = &l->p.cat;
-    char *inner = ptr_expr(q->inner, l->cat_inner, sizeof(int32_t), l->nin, c->inner, c, "inner");
+    char *inner = target_ptr_expr(q->inner, l->cat_inner, sizeof(int32_t), l->nin, c->inner, c, "inner");
     char *rq = xstrdup("NULL");
     if (q->rq) {
       if (q->rq != l->cat_rq) internal_error("layer %s: concat rq points outside the layer", c->fn);
@@ -145,7 +145,7 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
       sb_printf(out, "static const sc_requant %s_rq[%d] = {\n", c->fn, q->count);
       for (int k = 0; k < q->count; k++) {
         sb_puts(out, "    ");
-        put_requant(out, c, &q->rq[k], "    ");
+        target_put_requant(out, c, &q->rq[k], "    ");
         sb_puts(out, ",\n");
       }
       sb_puts(out, "};\n");
@@ -164,7 +164,7 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
     sb_printf(out, "    .a_batch_stride = %d, .b_batch_stride = %d,\n", (int)q->a_batch_stride,
               (int)q->b_batch_stride);
     sb_puts(out, "    .rq = ");
-    put_requant(out, c, &q->rq, "    ");
+    target_put_requant(out, c, &q->rq, "    ");
     sb_puts(out, ",\n};\n");
     break;
   }
@@ -196,6 +196,25 @@ static void emit_body(StrBuf *out, const LayerCtx *c) {
   }
 }
 
+/* Every layer kind the scalar kernels cover; a kind missing here (and in the
+ * switches above) is a user error at compile time, never silent output. */
+static const char *cannot_emit(const LayerCtx *c) {
+  switch (c->l->kind) {
+  case IL_CONV2D:
+  case IL_LINEAR:
+  case IL_MAXPOOL2D:
+  case IL_AVGPOOL2D:
+  case IL_ADD:
+  case IL_SUB:
+  case IL_MUL:
+  case IL_LUT:
+  case IL_TRANSPOSE:
+  case IL_CONCAT:
+  case IL_MATMUL: return NULL;
+  }
+  return "the scalar runtime has no kernel for this kind of layer";
+}
+
 const Target target_scalar = {
     .name = "scalar",
     .family = "scalar",
@@ -204,4 +223,5 @@ const Target target_scalar = {
     .runtime_files = scalar_runtime,
     .emit_layer_data = emit_data,
     .emit_layer = emit_body,
+    .cannot_emit = cannot_emit,
 };
