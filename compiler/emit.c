@@ -1007,6 +1007,10 @@ static void emit_makefile(const Emit *e, StrBuf *mk, char **rt, int nrt) {
               "\t$(CC) $(CFLAGS) $(TARGET_CFLAGS) -I. -o $@ $(SRCS) $(TEST_SRCS) $(LDFLAGS)\n\n");
   sb_puts(mk, "test: $(MODEL)_test\n\t$(RUN) ./$(MODEL)_test\n\n");
   sb_puts(mk, "clean:\n\trm -f $(MODEL)_test *.o\n");
+  if (e->t->makefile_rules) {
+    sb_putc(mk, '\n');
+    sb_puts(mk, e->t->makefile_rules);
+  }
 }
 
 /* ------------------------------------------------------------------- entry */

@@ -23,8 +23,10 @@ static const char usage[] =
     "  eval    MODEL.nn -c CONFIG.yaml --data TEST.safetensors [--float]\n"
     "          float vs integer top-1 on a labelled set (tensors: the model input, 'labels'),\n"
     "          their agreement, and per-layer SQNR\n"
-    "  verify  OUTDIR\n"
-    "          rebuild the generated test and check its goldens bit for bit\n"
+    "  verify  OUTDIR [--board mps2-an386]\n"
+    "          rebuild the generated test and check its goldens bit for bit; with --board,\n"
+    "          build the scalar code for the board (Cortex-M4), run its goldens under\n"
+    "          qemu-system-arm and add its flash and RAM bytes to the report\n"
     "  check   MODEL.nn [-c CONFIG.yaml]\n"
     "          parse, infer shapes and print the graph after lowering\n"
     "\n"
@@ -49,6 +51,7 @@ typedef struct Options {
   const char *target;
   const char *requantize;
   const char *calibration;
+  const char *board;
   bool mode_float, mode_int, raw;
 } Options;
 
@@ -79,6 +82,8 @@ static Options parse_args(int argc, char **argv) {
       o.requantize = VALUE();
     } else if (strcmp(a, "--calibration") == 0) {
       o.calibration = VALUE();
+    } else if (strcmp(a, "--board") == 0) {
+      o.board = VALUE();
     } else if (strcmp(a, "--raw") == 0) {
       o.raw = true;
     } else if (strcmp(a, "--float") == 0) {
@@ -373,7 +378,7 @@ static int cmd_compile(const Options *o) {
 
 static int cmd_verify(const Options *o) {
   if (!o->model) error_cli("verify: no output folder given (shiftc verify OUTDIR)");
-  return verify_outdir(o->model);
+  return o->board ? verify_board(o->model, o->board) : verify_outdir(o->model);
 }
 
 static int cmd_check(const Options *o) {

@@ -68,6 +68,8 @@ struct Target {
    * written before TARGET_CFLAGS (variables cflags may use). */
   const char *includes;
   const char *makefile_vars;
+  /* Optional Makefile text appended after the native rules (more build flavours). */
+  const char *makefile_rules;
 };
 
 /* targets.c: the target named `name`, or a user error that lists the targets

@@ -196,6 +196,59 @@ static void emit_body(StrBuf *out, const LayerCtx *c) {
   }
 }
 
+/* The generated Makefile's bare-metal flavour: the scalar code and runtime for a
+ * Cortex-M4 (data.md "Toolchains"), its goldens under qemu, its flash and RAM. */
+static const char scalar_makefile_rules[] =
+    "# Bare metal: Cortex-M4 (ARMv7E-M, Thumb-2), picolibc over semihosting, on the MPS2\n"
+    "# AN386 board (4 MB flash at 0, 4 MB RAM at 0x20000000) or its qemu model.\n"
+    "#   make cortex-m4        build $(MODEL)_m4.elf with arm-none-eabi-gcc\n"
+    "#   make test-cortex-m4   run its goldens under qemu-system-arm -M mps2-an386 (exit 0: bit-exact)\n"
+    "#   make size-cortex-m4   arm-none-eabi-size, then flash and RAM bytes per part (from the\n"
+    "#                         link map): the model, the runtime's kernels, the golden test, libc\n"
+    "# (`shiftc verify --board mps2-an386 OUTDIR` runs the last two and adds them to the report.)\n"
+    "M4_PREFIX ?= arm-none-eabi-\n"
+    "M4_CFLAGS ?= -std=c99 -O2 -Wall -Wextra -pedantic\n"
+    "M4_ARCH = -mcpu=cortex-m4 -mthumb -ffunction-sections -fdata-sections --specs=picolibc.specs --oslib=semihost --crt0=semihost\n"
+    "M4_LDFLAGS = -Wl,--gc-sections -Wl,-Map=$(MODEL)_m4.map -Wl,--defsym=__flash=0x0 -Wl,--defsym=__flash_size=0x400000 \\\n"
+    "  -Wl,--defsym=__ram=0x20000000 -Wl,--defsym=__ram_size=0x400000\n"
+    "M4_OBJS = $(addprefix m4/,$(SRCS:.c=.o) $(TEST_SRCS:.c=.o))\n"
+    "\n"
+    ".PHONY: cortex-m4 test-cortex-m4 size-cortex-m4\n"
+    "cortex-m4: $(MODEL)_m4.elf\n"
+    "m4/%.o: %.c $(HDRS)\n"
+    "\t@mkdir -p m4\n"
+    "\t$(M4_PREFIX)gcc $(M4_CFLAGS) $(M4_ARCH) -I. -c -o $@ $<\n"
+    "$(MODEL)_m4.elf: $(M4_OBJS)\n"
+    "\t$(M4_PREFIX)gcc $(M4_CFLAGS) $(M4_ARCH) -o $@ $(M4_OBJS) $(M4_LDFLAGS)\n"
+    "test-cortex-m4: $(MODEL)_m4.elf\n"
+    "\tqemu-system-arm -M mps2-an386 -nographic -semihosting -kernel $(MODEL)_m4.elf 2>&1 # semihosting writes to stderr\n"
+    "# Every input section the link kept, by object, by the output section it went to:\n"
+    "# .init/.text (code and constants) count as flash, .data as flash and RAM, .bss as RAM;\n"
+    "# the stack the linker script reserves is not counted.\n"
+    "size-cortex-m4: $(MODEL)_m4.elf\n"
+    "\t$(M4_PREFIX)size $(MODEL)_m4.elf\n"
+    "\t@awk -v model=$(MODEL) -v arena=\"$$(sed -n 's/^#define [A-Z0-9_]*_ARENA_SIZE \\([0-9]*\\).*/\\1/p' $(MODEL).h)\" ' \\\n"
+    "\t  function hex(s,  i, v) { v = 0; s = tolower(substr(s, 3)); \\\n"
+    "\t    for (i = 1; i <= length(s); i++) v = v * 16 + index(\"0123456789abcdef\", substr(s, i, 1)) - 1; return v } \\\n"
+    "\t  /^Linker script and memory map/ { on = 1 } \\\n"
+    "\t  on && /^\\./ { sec = $$1 } \\\n"
+    "\t  on && $$NF ~ /\\.o\\)?$$/ && $$(NF-1) ~ /^0x/ && $$(NF-2) ~ /^0x/ { \\\n"
+    "\t    n = split($$NF, p, \"/\"); f = p[n]; sz = hex($$(NF-1)); \\\n"
+    "\t    part = f == model \".o\" ? \"model\" : f ~ /^sc_/ ? \"runtime\" : \\\n"
+    "\t           (f == model \"_golden.o\" || f == model \"_test.o\") ? \"test\" : \"libc\"; \\\n"
+    "\t    if (sec ~ /^\\.(init|text|rodata|ARM\\.ex)/) flash[part] += sz; \\\n"
+    "\t    else if (sec ~ /^\\.t?data/) { flash[part] += sz; ram[part] += sz } \\\n"
+    "\t    else if (sec ~ /^\\.t?bss/) ram[part] += sz } \\\n"
+    "\t  END { printf \"%-46s %8s %8s\\n\", \"part\", \"flash\", \"RAM\"; \\\n"
+    "\t    printf \"%-46s %8d %8d\\n\", \"model: \" model \".o (code, weights)\", flash[\"model\"], ram[\"model\"]; \\\n"
+    "\t    printf \"%-46s %8d %8d\\n\", \"runtime: sc_*.o (the kernels it calls)\", flash[\"runtime\"], ram[\"runtime\"]; \\\n"
+    "\t    printf \"%-46s %8d %8d\\n\", \"golden test: goldens, main, arena\", flash[\"test\"], ram[\"test\"]; \\\n"
+    "\t    printf \"%-46s %8d %8d\\n\", \"libc (picolibc), startup, libgcc\", flash[\"libc\"], ram[\"libc\"]; \\\n"
+    "\t    printf \"%-46s %8d %8d\\n\", \"total\", flash[\"model\"] + flash[\"runtime\"] + flash[\"test\"] + flash[\"libc\"], \\\n"
+    "\t      ram[\"model\"] + ram[\"runtime\"] + ram[\"test\"] + ram[\"libc\"]; \\\n"
+    "\t    printf \"the model needs %d bytes of arena (RAM) from its caller, besides the stack\\n\", arena }' \\\n"
+    "\t  $(MODEL)_m4.map\n";
+
 /* Every layer kind the scalar kernels cover; a kind missing here (and in the
  * switches above) is a user error at compile time, never silent output. */
 static const char *cannot_emit(const LayerCtx *c) {
@@ -224,4 +277,5 @@ const Target target_scalar = {
     .emit_layer_data = emit_data,
     .emit_layer = emit_body,
     .cannot_emit = cannot_emit,
+    .makefile_rules = scalar_makefile_rules,
 };
