@@ -29,7 +29,7 @@ SAN_OBJS = $(COMPILER_SRCS:compiler/%.c=$(B)/san/%.o) $(addprefix $(B)/san/,$(GR
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(B)/san/tests/%,$(wildcard tests/unit/*.c))
 CLI_TESTS  = $(patsubst tests/cli/%.c,$(B)/san/tests/%,$(wildcard tests/cli/*.c))
 
-.PHONY: all deps test-deps test demo clean
+.PHONY: all deps test-deps test demo bench clean
 all: shiftc
 
 deps:
@@ -108,6 +108,12 @@ demo: shiftc
 	./shiftc verify build/demo/digits_cnn
 	./shiftc eval examples/digits_cnn/digits_cnn.nn -c examples/digits_cnn/digits_cnn.yaml --data examples/digits_cnn/test.safetensors
 	@echo "generated C, goldens and reports: build/demo/digits_cnn/ (report: digits_cnn.report.md)"
+
+# Speed, never part of `make test`: int8 avx2 vs scalar per example, side by side, and
+# llvm-mca's cycles per MAC of the NEON GEMM micro-kernel (bench/bench.sh says what is
+# not measured yet).
+bench: shiftc
+	sh bench/bench.sh ./shiftc
 
 clean:
 	rm -rf $(B) shiftc
