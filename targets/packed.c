@@ -1,7 +1,7 @@
 /* packed.c — the emitter the SIMD families (targets/neon, targets/avx2) share. A layer
  * with a SIMD kernel calls it: conv2d and linear through the packed-weight GEMM of
  * runtime/simd/sc_simd.h (weights packed here, at compile time, in the order the
- * micro-kernel reads them), matmul through the ISA's sc_matmul_s8_simd. Every other
+ * micro-kernel reads them), matmul and max pooling through the ISA's kernels. Every other
  * layer — and any layer kind added later — goes to the scalar target's emitter, whose
  * runtime kernels every SIMD target also copies: bit-exact by construction.
  * Which ISA runs is decided by the runtime files the target copies
@@ -64,6 +64,10 @@ bool packed_packs_weights(const LayerCtx *c) {
 
 static bool simd_matmul(const LayerCtx *c) { return c->l->kind == IL_MATMUL && c->l->p.mm.rq.k_chunk == 0; }
 
+static bool simd_maxpool(const LayerCtx *c) {
+  return c->l->kind == IL_MAXPOOL2D && c->l->p.pool.in_w <= SC_POOL_ROW_MAX;
+}
+
 /* The packed weights and the sc_packed_weights initializer (indented for a field). */
 static void put_packed(StrBuf *out, const LayerCtx *c, const sc_requant *rq, const int32_t *bias) {
   const ILayer *l = c->l;
@@ -106,7 +110,7 @@ void packed_emit_data(StrBuf *out, const LayerCtx *c) {
     else put_packed(out, c, &l->p.lin.rq, l->p.lin.bias);
     return;
   }
-  /* matmul: the scalar params serve the SIMD kernel as they are */
+  /* matmul, max pooling: the scalar params serve the SIMD kernels as they are */
   if (target_scalar.emit_layer_data) target_scalar.emit_layer_data(out, c);
 }
 
@@ -117,6 +121,8 @@ void packed_emit_layer(StrBuf *out, const LayerCtx *c) {
               c->fn, c->in[0], c->out);
   } else if (simd_matmul(c)) {
     sb_printf(out, "  sc_matmul_s8_simd(&%s_params, %s, %s, %s);\n", c->fn, c->in[0], c->in[1], c->out);
+  } else if (simd_maxpool(c)) {
+    sb_printf(out, "  sc_maxpool2d_s8_simd(&%s_params, %s, %s);\n", c->fn, c->in[0], c->out);
   } else {
     if (l->kind == IL_CONV2D || l->kind == IL_LINEAR || l->kind == IL_MATMUL)
       sb_puts(out, "  /* the scalar kernel: legalization split this layer's reduction */\n");

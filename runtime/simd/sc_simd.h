@@ -76,4 +76,16 @@ void sc_conv2d_s8_packed(const sc_conv2d_packed *p, const int8_t *x, int8_t *y);
  * sc_matmul_s8 with rq.k_chunk == 0; one per ISA (runtime/<isa>/sc_matmul_s8_<isa>.c). */
 void sc_matmul_s8_simd(const sc_matmul_params *p, const int8_t *a, const int8_t *b, int8_t *y);
 
+/* Max pooling, as sc_maxpool2d_s8, for inputs up to SC_POOL_ROW_MAX columns (the
+ * compiler leaves wider ones to the scalar kernel): per output row, the vertical max of
+ * the window's input rows in vector registers, then the horizontal max over each window
+ * (pairs in vector registers when k_w == stride_w == 2). runtime/simd/sc_maxpool2d_s8_simd.c. */
+#define SC_POOL_ROW_MAX 4096
+void sc_maxpool2d_s8_simd(const sc_pool2d_params *p, const int8_t *x, int8_t *y);
+
+/* The ISA's pieces of it (runtime/<isa>/sc_max_s8_<isa>.c):
+ * acc[i] = max(acc[i], x[i]) for i < n; y[i] = max(v[2i], v[2i+1]) for i < n. */
+void sc_max_s8_rows(int8_t *acc, const int8_t *x, int32_t n);
+void sc_max_s8_pairs(const int8_t *v, int8_t *y, int32_t n);
+
 #endif

@@ -17,13 +17,14 @@ def w(*shape):
     return (rng.standard_normal(shape) / np.sqrt(fan_in)).astype(np.float32)
 
 
-# c1: 3 -> 12 channels, 3x3, stride [2,1], pad [1,2,0,1], dilation [1,2]: 9x11 -> 4x10
-# c2: 12 -> 18 channels, 3x3, pad 1, groups 3: 4x10; maxpool 2 -> 2x5; flatten 180
+# c1: 3 -> 12 channels, 3x3, stride [2,1], pad [1,2,0,1], dilation [1,2]: 9x70 -> 4x69;
+# max pooling 3x3, stride 1, pad 1 keeps 4x69
+# c2: 12 -> 18 channels, 3x3, pad 1, groups 3: 4x69; maxpool 2 -> 2x34; flatten 1224
 weights = {
     "c1.weight": w(12, 3, 3, 3), "c1.bias": (0.1 * rng.standard_normal(12)).astype(np.float32),
     "c2.weight": w(18, 4, 3, 3), "c2.bias": (0.1 * rng.standard_normal(18)).astype(np.float32),
-    "fc1.weight": w(45, 180),
+    "fc1.weight": w(45, 1224),
     "fc2.weight": w(10, 81), "fc2.bias": (0.1 * rng.standard_normal(10)).astype(np.float32),
 }
 save_file(weights, "simd_mix.safetensors")
-save_file({"x": rng.standard_normal((16, 3, 9, 11)).astype(np.float32)}, "calib.safetensors")
+save_file({"x": rng.standard_normal((16, 3, 9, 70)).astype(np.float32)}, "calib.safetensors")
