@@ -1,7 +1,8 @@
 /* packed.c — the emitter the SIMD families (targets/neon, targets/avx2) share. A layer
  * with a SIMD kernel calls it: conv2d and linear through the packed-weight GEMM of
  * runtime/simd/sc_simd.h (weights packed here, at compile time, in the order the
- * micro-kernel reads them), matmul and max pooling through the ISA's kernels. Every other
+ * micro-kernel reads them), matmul, max pooling and add/sub/mul (operands contiguous
+ * along the last axis) through the ISA's kernels. Every other
  * layer — and any layer kind added later — goes to the scalar target's emitter, whose
  * runtime kernels every SIMD target also copies: bit-exact by construction.
  * Which ISA runs is decided by the runtime files the target copies
@@ -64,6 +65,14 @@ bool packed_packs_weights(const LayerCtx *c) {
 
 static bool simd_matmul(const LayerCtx *c) { return c->l->kind == IL_MATMUL && c->l->p.mm.rq.k_chunk == 0; }
 
+/* add/sub/mul whose operands both run along the last axis with stride 1. */
+static bool simd_eltwise(const LayerCtx *c) {
+  const ILayer *l = c->l;
+  if (l->kind != IL_ADD && l->kind != IL_SUB && l->kind != IL_MUL) return false;
+  const sc_eltwise_params *e = &l->p.elt;
+  return e->rank == 0 || (e->a_strides[e->rank - 1] == 1 && e->b_strides[e->rank - 1] == 1);
+}
+
 static bool simd_maxpool(const LayerCtx *c) {
   return c->l->kind == IL_MAXPOOL2D && c->l->p.pool.in_w <= SC_POOL_ROW_MAX;
 }
@@ -110,7 +119,7 @@ void packed_emit_data(StrBuf *out, const LayerCtx *c) {
     else put_packed(out, c, &l->p.lin.rq, l->p.lin.bias);
     return;
   }
-  /* matmul, max pooling: the scalar params serve the SIMD kernels as they are */
+  /* matmul, max pooling, add/sub/mul: the scalar params serve the SIMD kernels as they are */
   if (target_scalar.emit_layer_data) target_scalar.emit_layer_data(out, c);
 }
 
@@ -123,6 +132,9 @@ void packed_emit_layer(StrBuf *out, const LayerCtx *c) {
     sb_printf(out, "  sc_matmul_s8_simd(&%s_params, %s, %s, %s);\n", c->fn, c->in[0], c->in[1], c->out);
   } else if (simd_maxpool(c)) {
     sb_printf(out, "  sc_maxpool2d_s8_simd(&%s_params, %s, %s);\n", c->fn, c->in[0], c->out);
+  } else if (simd_eltwise(c)) {
+    const char *k = l->kind == IL_ADD ? "add" : l->kind == IL_SUB ? "sub" : "mul";
+    sb_printf(out, "  sc_%s_s8_simd(&%s_params, %s, %s, %s);\n", k, c->fn, c->in[0], c->in[1], c->out);
   } else {
     if (l->kind == IL_CONV2D || l->kind == IL_LINEAR || l->kind == IL_MATMUL)
       sb_puts(out, "  /* the scalar kernel: legalization split this layer's reduction */\n");

@@ -88,4 +88,14 @@ void sc_maxpool2d_s8_simd(const sc_pool2d_params *p, const int8_t *x, int8_t *y)
 void sc_max_s8_rows(int8_t *acc, const int8_t *x, int32_t n);
 void sc_max_s8_pairs(const int8_t *v, int8_t *y, int32_t n);
 
+/* add, sub and mul as sc_add_s8 / sc_sub_s8 / sc_mul_s8, for outputs whose last axis
+ * both operands read contiguously (stride 1: no broadcast along it; the compiler leaves
+ * the rest to the scalar kernels). runtime/simd/sc_eltwise_s8_simd.c walks the outer
+ * axes; the ISA's sc_eltwise_row_s8 (runtime/<isa>/sc_eltwise_row_<isa>.c) does one row
+ * of n codes, op 0 add, 1 sub, 2 mul. */
+void sc_add_s8_simd(const sc_eltwise_params *p, const int8_t *a, const int8_t *b, int8_t *y);
+void sc_sub_s8_simd(const sc_eltwise_params *p, const int8_t *a, const int8_t *b, int8_t *y);
+void sc_mul_s8_simd(const sc_eltwise_params *p, const int8_t *a, const int8_t *b, int8_t *y);
+void sc_eltwise_row_s8(const sc_eltwise_params *p, int op, const int8_t *a, const int8_t *b, int8_t *y, int32_t n);
+
 #endif
