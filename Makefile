@@ -40,7 +40,7 @@ $(patsubst compiler/%.c,$(B)/san/%.o,$(wildcard compiler/onnx_*.c)): $(GEN)/onnx
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(B)/san/tests/%,$(wildcard tests/unit/*.c))
 CLI_TESTS  = $(patsubst tests/cli/%.c,$(B)/san/tests/%,$(wildcard tests/cli/*.c))
 
-.PHONY: all deps test-deps test demo clean
+.PHONY: all deps test-deps test demo bench clean
 all: shiftc
 
 deps:
@@ -142,6 +142,12 @@ $(B)/bert/bert_layer.safetensors: $(B)/tools/gen_bert tests/models/bert_layer.nn
 	@mkdir -p $(@D)
 	cp tests/models/bert_layer.nn tests/models/bert_layer.yaml tests/models/bert_layer_quick.yaml $(@D)/
 	$(B)/tools/gen_bert $(@D)
+
+# Speed, never part of `make test`: int8 avx2 vs scalar per example, side by side, and
+# llvm-mca's cycles per MAC of the NEON GEMM micro-kernel (bench/bench.sh says what is
+# not measured yet).
+bench: shiftc
+	sh bench/bench.sh ./shiftc
 
 clean:
 	rm -rf $(B) shiftc

@@ -118,7 +118,7 @@ static void put_i8_rows(StrBuf *sb, const int8_t *v, int64_t n, const char *inde
   }
 }
 
-static void put_i8_array(StrBuf *sb, const char *comment, const char *name, const int8_t *v, int64_t n) {
+void put_i8_array(StrBuf *sb, const char *comment, const char *name, const int8_t *v, int64_t n) {
   if (comment) sb_printf(sb, "/* %s */\n", comment);
   if (n == 0) {
     sb_printf(sb, "static const int8_t %s[1] = {0}; /* empty */\n", name);
@@ -215,23 +215,57 @@ static char *find_runtime_dir(void) {
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-/* The target's runtime files (names, sorted) in the runtime folder *dir. */
+static const char *base_name(const char *path) {
+  const char *s = strrchr(path, '/');
+  return s ? s + 1 : path;
+}
+
+static int cmp_base(const void *a, const void *b) {
+  int r = strcmp(base_name(*(char *const *)a), base_name(*(char *const *)b));
+  return r ? r : cmp_str(a, b);
+}
+
+/* The target's runtime files in the runtime folder *dir, as paths relative to it
+ * ("sc_linear_s8.c", "neon/sc_neon.h"), sorted by file name. A pattern may name a
+ * subfolder ("avx2/sc_*.c"); every file lands in OUTDIR under its own name, so two
+ * files of one target may not share a name. */
 static char **list_runtime(const Target *t, char **dir_out, int *count) {
   char *dir = find_runtime_dir();
-  DIR *d = opendir(dir);
-  if (!d) error_cli("cannot read the runtime folder '%s': %s", dir, strerror(errno));
   char **names = NULL;
   int n = 0;
-  for (struct dirent *e; (e = readdir(d));) {
-    bool want = strcmp(e->d_name, "shiftc_rt.h") == 0;
-    for (int i = 0; t->runtime_files && t->runtime_files[i] && !want; i++)
-      want = fnmatch(t->runtime_files[i], e->d_name, 0) == 0;
-    if (!want) continue;
-    names = xrealloc(names, sizeof(char *) * (size_t)(n + 1));
-    names[n++] = xstrdup(e->d_name);
+  static const char *const always[] = {"shiftc_rt.h", NULL};
+  for (int pass = 0; pass < 2; pass++) {
+    const char *const *pats = pass ? t->runtime_files : always;
+    for (int i = 0; pats && pats[i]; i++) {
+      const char *slash = strrchr(pats[i], '/');
+      char *sub = slash ? xstrndup(pats[i], (size_t)(slash - pats[i])) : xstrdup("");
+      const char *pat = slash ? slash + 1 : pats[i];
+      char *path = *sub ? xformat("%s/%s", dir, sub) : xstrdup(dir);
+      DIR *d = opendir(path);
+      if (!d) error_cli("cannot read the runtime folder '%s': %s", path, strerror(errno));
+      for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.' || fnmatch(pat, e->d_name, 0) != 0) continue;
+        char *rel = *sub ? xformat("%s/%s", sub, e->d_name) : xstrdup(e->d_name);
+        bool dup = false;
+        for (int k = 0; k < n && !dup; k++) {
+          if (strcmp(base_name(names[k]), e->d_name) != 0) continue;
+          if (strcmp(names[k], rel) != 0)
+            internal_error("target %s: runtime files '%s' and '%s' share a name", t->name, names[k], rel);
+          dup = true;
+        }
+        if (dup) {
+          free(rel);
+          continue;
+        }
+        names = xrealloc(names, sizeof(char *) * (size_t)(n + 1));
+        names[n++] = rel;
+      }
+      closedir(d);
+      free(path);
+      free(sub);
+    }
   }
-  closedir(d);
-  qsort(names, (size_t)n, sizeof(char *), cmp_str);
+  qsort(names, (size_t)n, sizeof(char *), cmp_base);
   *dir_out = dir;
   *count = n;
   return names;
@@ -244,7 +278,7 @@ static void copy_runtime(const char *dir, char **names, int n, const char *outdi
     char *text = read_whole_file(src, &len);
     if (!text) error_cli("cannot read runtime file '%s': %s", src, strerror(errno));
     StrBuf sb = {text, len, len + 1};
-    write_out(outdir, names[i], &sb);
+    write_out(outdir, base_name(names[i]), &sb);
     free(text);
     free(src);
   }
@@ -515,7 +549,7 @@ static void emit_header(const Emit *e, StrBuf *h) {
 
 static void emit_layer_arrays(const Emit *e, StrBuf *c, const LayerCtx *x) {
   const ILayer *l = x->l;
-  if (l->weight) {
+  if (l->weight && !(e->t->packs_weights && e->t->packs_weights(x))) {
     char *comment;
     if (l->kind == IL_CONV2D)
       comment = xformat("weights [out_c=%d][in_c/groups=%d][k_h=%d][k_w=%d], %d-bit codes", l->p.conv.out_c,
@@ -737,9 +771,9 @@ static void emit_source(const Emit *e, StrBuf *c) {
             (long long)p->arena_bytes, (long long)p->lower_bound, (long long)p->sum_bytes);
   sb_printf(c, " * Each layer calls the runtime kernel `shiftc run --int` calls, with the same\n"
                " * parameters, so the two agree bit for bit. */\n");
-  sb_printf(c, "#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n\n#include \"shiftc_rt.h\"\n#include "
-               "\"%s.h\"\n\n",
-            e->model);
+  sb_printf(c, "#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n\n#include \"shiftc_rt.h\"\n");
+  if (e->t->includes) sb_puts(c, e->t->includes);
+  sb_printf(c, "#include \"%s.h\"\n\n", e->model);
   bool any_const = false;
   for (int v = 0; v < g->nvalues; v++) {
     if (!e->const_arr[v]) continue;
@@ -979,21 +1013,26 @@ static void emit_makefile(const Emit *e, StrBuf *mk, char **rt, int nrt) {
               "the .c files here except the _golden and _test ones.\n\n");
   sb_puts(mk, "CC ?= cc\nifneq ($(CROSS),)\nCC := $(CROSS)gcc\nendif\n");
   sb_puts(mk, "CFLAGS ?= -std=c99 -O2 -Wall -Wextra -pedantic\n");
+  if (e->t->makefile_vars) sb_puts(mk, e->t->makefile_vars);
   sb_printf(mk, "TARGET_CFLAGS =%s%s\nLDFLAGS ?=\nRUN ?=\n\n", e->t->cflags && *e->t->cflags ? " " : "",
             e->t->cflags ? e->t->cflags : "");
   sb_printf(mk, "MODEL = %s\n", m);
   sb_printf(mk, "SRCS = %s.c", m);
   for (int i = 0; i < nrt; i++)
-    if (ends_with(rt[i], ".c")) sb_printf(mk, " %s", rt[i]);
+    if (ends_with(rt[i], ".c")) sb_printf(mk, " %s", base_name(rt[i]));
   sb_printf(mk, "\nTEST_SRCS = %s_golden.c %s_test.c\n", m, m);
   sb_printf(mk, "HDRS = %s.h", m);
   for (int i = 0; i < nrt; i++)
-    if (ends_with(rt[i], ".h")) sb_printf(mk, " %s", rt[i]);
+    if (ends_with(rt[i], ".h")) sb_printf(mk, " %s", base_name(rt[i]));
   sb_puts(mk, "\n\n.PHONY: all test clean\n\nall: $(MODEL)_test\n\n");
   sb_puts(mk, "$(MODEL)_test: $(SRCS) $(TEST_SRCS) $(HDRS)\n"
               "\t$(CC) $(CFLAGS) $(TARGET_CFLAGS) -I. -o $@ $(SRCS) $(TEST_SRCS) $(LDFLAGS)\n\n");
   sb_puts(mk, "test: $(MODEL)_test\n\t$(RUN) ./$(MODEL)_test\n\n");
   sb_puts(mk, "clean:\n\trm -f $(MODEL)_test *.o\n");
+  if (e->t->makefile_rules) {
+    sb_putc(mk, '\n');
+    sb_puts(mk, e->t->makefile_rules);
+  }
 }
 
 /* ------------------------------------------------------------------- entry */
@@ -1035,6 +1074,11 @@ void emit_c(const IntProgram *p, const Target *t, const char *outdir, const Samp
       free(base_name);
     }
   name_layers(&e);
+  for (int i = 0; i < p->nlayers && t->cannot_emit; i++) {
+    const char *why = t->cannot_emit(&e.ctx[i]);
+    const Node *nd = &g->nodes[p->layers[i].node];
+    if (why) error_at(nd->loc, "target '%s' cannot compile '%s' (%s): %s", t->name, nd->name, op_table[nd->op].name, why);
+  }
 
   int n = golden_n;
   if (n > 0 && !golden_src) internal_error("emit_c: %d goldens asked, no samples given", n);
@@ -1050,9 +1094,10 @@ void emit_c(const IntProgram *p, const Target *t, const char *outdir, const Samp
   char *hname = xformat("%s.h", e.model), *cname = xformat("%s.c", e.model);
   char *gname = xformat("%s_golden.c", e.model), *tname = xformat("%s_test.c", e.model);
   for (int i = 0; i < nrt; i++)
-    if (!strcmp(rt[i], hname) || !strcmp(rt[i], cname) || !strcmp(rt[i], gname) || !strcmp(rt[i], tname))
+    if (!strcmp(base_name(rt[i]), hname) || !strcmp(base_name(rt[i]), cname) || !strcmp(base_name(rt[i]), gname) ||
+        !strcmp(base_name(rt[i]), tname))
       error_cli("the model's name '%s' would make its %s overwrite the runtime's; rename the model "
-                "(the `model` line of %s)", e.model, rt[i], e.source);
+                "(the `model` line of %s)", e.model, base_name(rt[i]), e.source);
 
   mkdir_p(outdir);
   copy_runtime(rtdir, rt, nrt, outdir);

@@ -24,8 +24,10 @@ static const char usage[] =
     "          float vs integer top-1 on a labelled set (tensors: the model input, 'labels'),\n"
     "          their agreement, and per-layer SQNR; --html writes the report page with them,\n"
     "          --per-layer measures each layer's top-1 cost (only it in integer / in float)\n"
-    "  verify  OUTDIR\n"
-    "          rebuild the generated test and check its goldens bit for bit\n"
+    "  verify  OUTDIR [--board mps2-an386]\n"
+    "          rebuild the generated test and check its goldens bit for bit; with --board,\n"
+    "          build the scalar code for the board (Cortex-M4), run its goldens under\n"
+    "          qemu-system-arm and add its flash and RAM bytes to the report\n"
     "  check   MODEL.nn [-c CONFIG.yaml]\n"
     "          parse, infer shapes and print the graph after lowering\n"
     "  import  MODEL.onnx [-o OUTDIR]\n"
@@ -42,7 +44,7 @@ static const char usage[] =
     "  --per-layer            eval: rank layers by the top-1 they cost (mixed float/int runs)\n"
     "  --requantize MODE      shift | dyadic (overrides the YAML)\n"
     "  --calibration METHOD   max | percentile | mse | entropy (overrides the YAML)\n"
-    "  --target TARGET        scalar (overrides the YAML)\n"
+    "  --target TARGET        scalar | neon | neon-dotprod | avx2 (overrides the YAML)\n"
     "  --weight-bits N        2..8: weight bits of every layer (overrides the YAML's global bits)\n"
     "  --bias-fix MODE        on | enlarge | off: bias out-of-bounds handling (overrides the YAML)\n"
     "  --shape NAME=[D,...]   shape of an ONNX input with dynamic dimensions; once per input\n"
@@ -63,6 +65,7 @@ typedef struct Options {
   const char *calibration;
   const char *weight_bits;
   const char *bias_fix;
+  const char *board;
   bool mode_float, mode_int, raw;
   const char *html; /* eval --html FILE */
   bool per_layer;   /* eval --per-layer */
@@ -106,6 +109,8 @@ static Options parse_args(int argc, char **argv) {
       o.weight_bits = VALUE();
     } else if (strcmp(a, "--bias-fix") == 0) {
       o.bias_fix = VALUE();
+    } else if (strcmp(a, "--board") == 0) {
+      o.board = VALUE();
     } else if (strcmp(a, "--raw") == 0) {
       o.raw = true;
     } else if (strcmp(a, "--float") == 0) {
@@ -439,7 +444,7 @@ static int cmd_compile(const Options *o) {
 
 static int cmd_verify(const Options *o) {
   if (!o->model) error_cli("verify: no output folder given (shiftc verify OUTDIR)");
-  return verify_outdir(o->model);
+  return o->board ? verify_board(o->model, o->board) : verify_outdir(o->model);
 }
 
 static int cmd_check(const Options *o) {

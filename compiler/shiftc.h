@@ -762,6 +762,10 @@ void emit_c(const IntProgram *p, const Target *t, const char *outdir, const Samp
  * by the folder's one *_test.c), echoing both. Returns 0 when every golden is
  * bit-exact, 1 otherwise; a missing folder or one shiftc did not write is a user error. */
 int verify_outdir(const char *outdir);
+/* `shiftc verify --board mps2-an386 OUTDIR`: the folder's bare-metal build (`make
+ * test-cortex-m4`: its goldens under qemu-system-arm) and its flash/RAM bytes (`make
+ * size-cortex-m4`), which replace the report's "Bare metal" section. 0 when all pass. */
+int verify_board(const char *outdir, const char *board);
 
 /* ------------------------------------------------------------ onnx_read.c */
 

@@ -8,12 +8,16 @@ need_build_hdr="/usr/include/yaml.h:libyaml-dev /usr/include/cjson/cJSON.h:libcj
 need_test="clang:clang chromium:chromium"
 # ONNX conformance cases (tests/unit/test_onnx_conformance.c)
 need_test_files="/usr/share/libonnx-testdata/data/node:libonnx-testdata"
+# The SIMD and embedded targets' tests (tests/cli/test_targets.c, test_baremetal.c):
+# cross compilers, their C libraries, and emulators.
+need_test_cross="aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu arm-linux-gnueabihf-gcc:gcc-arm-linux-gnueabihf qemu-aarch64:qemu-user arm-none-eabi-gcc:gcc-arm-none-eabi qemu-system-arm:qemu-system-arm"
+need_test_cross_files="/usr/aarch64-linux-gnu/include/stdio.h:libc6-dev-arm64-cross /usr/arm-linux-gnueabihf/include/stdio.h:libc6-dev-armhf-cross /usr/lib/picolibc/arm-none-eabi/picolibc.specs:picolibc-arm-none-eabi"
 missing=""
 check_cmds() { for pair in $1; do cmd=${pair%%:*}; pkg=${pair#*:}; command -v "$cmd" >/dev/null 2>&1 || missing="$missing $pkg"; done; }
 check_files() { for pair in $1; do f=${pair%%:*}; pkg=${pair#*:}; [ -e "$f" ] || missing="$missing $pkg"; done; }
 check_cmds "$need_build"
 check_files "$need_build_hdr"
-if [ "${1:-build}" = test ]; then check_cmds "$need_test"; check_files "$need_test_files"; fi
+if [ "${1:-build}" = test ]; then check_cmds "$need_test"; check_files "$need_test_files"; check_cmds "$need_test_cross"; check_files "$need_test_cross_files"; fi
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "ensure-deps: installing$missing" >&2

@@ -13,7 +13,7 @@ static const char *const scalar_runtime[] = {"shiftc_rt.h", "sc_internal.h", "sc
 
 /* The C expression for `ptr`, which must point into the array `name` of `count`
  * elements of `elem` bytes starting at `base` (or be NULL): "NULL", "name", "name + 3". */
-static char *ptr_expr(const void *ptr, const void *base, size_t elem, int64_t count, const char *name,
+char *target_ptr_expr(const void *ptr, const void *base, size_t elem, int64_t count, const char *name,
                       const LayerCtx *c, const char *what) {
   if (!ptr) return xstrdup("NULL");
   const char *p = ptr, *b = base;
@@ -35,10 +35,10 @@ static void put_ints(StrBuf *out, const int32_t *v, int n) {
 }
 
 /* One sc_requant as an initializer, its pointers into the layer's mult/shift arrays. */
-static void put_requant(StrBuf *out, const LayerCtx *c, const sc_requant *rq, const char *indent) {
+void target_put_requant(StrBuf *out, const LayerCtx *c, const sc_requant *rq, const char *indent) {
   const ILayer *l = c->l;
-  char *mult = ptr_expr(rq->mult, l->mult, sizeof(int32_t), l->nch, c->mult, c, "rq.mult");
-  char *shift = ptr_expr(rq->shift, l->shift, sizeof(int8_t), l->nch, c->shift, c, "rq.shift");
+  char *mult = target_ptr_expr(rq->mult, l->mult, sizeof(int32_t), l->nch, c->mult, c, "rq.mult");
+  char *shift = target_ptr_expr(rq->shift, l->shift, sizeof(int8_t), l->nch, c->shift, c, "rq.shift");
   sb_printf(out, "{\n");
   sb_printf(out, "%s  .mult = %s,%s\n", indent, mult, rq->mult ? "" : " /* shift mode: no multiplier */");
   sb_printf(out, "%s  .shift = %s,\n", indent, shift);
@@ -48,7 +48,7 @@ static void put_requant(StrBuf *out, const LayerCtx *c, const sc_requant *rq, co
   sb_printf(out, "%s  .k_chunk = %d,%s\n", indent, (int)rq->k_chunk, rq->k_chunk ? "" : " /* no k-split */");
   sb_printf(out, "%s  .pre_shift = %d,\n", indent, rq->pre_shift);
   if (rq->out_add) {
-    char *add = ptr_expr(rq->out_add, l->out_add, sizeof(int32_t), l->nch, c->out_add, c, "rq.out_add");
+    char *add = target_ptr_expr(rq->out_add, l->out_add, sizeof(int32_t), l->nch, c->out_add, c, "rq.out_add");
     sb_printf(out, "%s  .out_add = %s,\n", indent, add);
     free(add);
   }
@@ -74,8 +74,8 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
   switch (l->kind) {
   case IL_CONV2D: {
     const sc_conv2d_params *q = &l->p.conv;
-    char *w = ptr_expr(q->weight, l->weight, 1, l->weight_bytes, c->weight, c, "weight");
-    char *b = ptr_expr(q->bias, l->bias, sizeof(int32_t), l->nch, c->bias, c, "bias");
+    char *w = target_ptr_expr(q->weight, l->weight, 1, l->weight_bytes, c->weight, c, "weight");
+    char *b = target_ptr_expr(q->bias, l->bias, sizeof(int32_t), l->nch, c->bias, c, "bias");
     sb_printf(out, "static const sc_conv2d_params %s_params = {\n", c->fn);
     sb_printf(out, "    .n = %d, .in_c = %d, .in_h = %d, .in_w = %d,\n", q->n, q->in_c, q->in_h, q->in_w);
     sb_printf(out, "    .out_c = %d, .out_h = %d, .out_w = %d,\n", q->out_c, q->out_h, q->out_w);
@@ -84,7 +84,7 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
     sb_printf(out, "    .pad_t = %d, .pad_l = %d, .dil_h = %d, .dil_w = %d, .groups = %d,\n", q->pad_t, q->pad_l,
               q->dil_h, q->dil_w, q->groups);
     sb_printf(out, "    .weight = %s,\n    .bias = %s,\n    .rq = ", w, b);
-    put_requant(out, c, &q->rq, "    ");
+    target_put_requant(out, c, &q->rq, "    ");
     sb_printf(out, ",\n    .weight_bits = %d,%s\n};\n", q->weight_bits, q->weight_bits < 8 ? " /* packed */" : "");
     free(w);
     free(b);
@@ -92,12 +92,12 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
   }
   case IL_LINEAR: {
     const sc_linear_params *q = &l->p.lin;
-    char *w = ptr_expr(q->weight, l->weight, 1, l->weight_bytes, c->weight, c, "weight");
-    char *b = ptr_expr(q->bias, l->bias, sizeof(int32_t), l->nch, c->bias, c, "bias");
+    char *w = target_ptr_expr(q->weight, l->weight, 1, l->weight_bytes, c->weight, c, "weight");
+    char *b = target_ptr_expr(q->bias, l->bias, sizeof(int32_t), l->nch, c->bias, c, "bias");
     sb_printf(out, "static const sc_linear_params %s_params = {\n", c->fn);
     sb_printf(out, "    .rows = %d, .in = %d, .out = %d,\n", q->rows, q->in, q->out);
     sb_printf(out, "    .weight = %s,\n    .bias = %s,\n    .rq = ", w, b);
-    put_requant(out, c, &q->rq, "    ");
+    target_put_requant(out, c, &q->rq, "    ");
     sb_printf(out, ",\n    .weight_bits = %d,%s\n};\n", q->weight_bits, q->weight_bits < 8 ? " /* packed */" : "");
     free(w);
     free(b);
@@ -112,7 +112,7 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
     sb_printf(out, "    .k_h = %d, .k_w = %d, .stride_h = %d, .stride_w = %d, .pad_t = %d, .pad_l = %d,\n", q->k_h,
               q->k_w, q->stride_h, q->stride_w, q->pad_t, q->pad_l);
     sb_printf(out, "    .rq = ");
-    put_requant(out, c, &q->rq, "    ");
+    target_put_requant(out, c, &q->rq, "    ");
     sb_printf(out, ",%s\n};\n", l->kind == IL_MAXPOOL2D ? " /* unused by max pooling: same scale in and out */" : "");
     break;
   }
@@ -131,7 +131,7 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
     put_operand_scale(out, "a", &q->a);
     put_operand_scale(out, "b", &q->b);
     sb_puts(out, "    .out = ");
-    put_requant(out, c, &q->out, "    ");
+    target_put_requant(out, c, &q->out, "    ");
     sb_puts(out, ",\n};\n");
     break;
   }
@@ -148,7 +148,7 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
   }
   case IL_CONCAT: {
     const sc_concat_params *q = &l->p.cat;
-    char *inner = ptr_expr(q->inner, l->cat_inner, sizeof(int32_t), l->nin, c->inner, c, "inner");
+    char *inner = target_ptr_expr(q->inner, l->cat_inner, sizeof(int32_t), l->nin, c->inner, c, "inner");
     char *rq = xstrdup("NULL");
     if (q->rq) {
       if (q->rq != l->cat_rq) internal_error("layer %s: concat rq points outside the layer", c->fn);
@@ -158,7 +158,7 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
       sb_printf(out, "static const sc_requant %s_rq[%d] = {\n", c->fn, q->count);
       for (int k = 0; k < q->count; k++) {
         sb_puts(out, "    ");
-        put_requant(out, c, &q->rq[k], "    ");
+        target_put_requant(out, c, &q->rq[k], "    ");
         sb_puts(out, ",\n");
       }
       sb_puts(out, "};\n");
@@ -177,7 +177,7 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
     sb_printf(out, "    .a_batch_stride = %d, .b_batch_stride = %d,\n", (int)q->a_batch_stride,
               (int)q->b_batch_stride);
     sb_puts(out, "    .rq = ");
-    put_requant(out, c, &q->rq, "    ");
+    target_put_requant(out, c, &q->rq, "    ");
     sb_puts(out, ",\n};\n");
     break;
   }
@@ -186,7 +186,7 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
     sb_printf(out, "static const sc_igelu_params %s_params = {\n", c->fn);
     sb_printf(out, "    .b_int = %d, .c_int = %d, .one_int = %d,\n    .rq = ", (int)q->b_int, (int)q->c_int,
               (int)q->one_int);
-    put_requant(out, c, &q->rq, "    ");
+    target_put_requant(out, c, &q->rq, "    ");
     sb_printf(out, ",\n    .out_rshift = %d,\n};\n", q->out_rshift);
     break;
   }
@@ -208,8 +208,8 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
   }
   case IL_LAYERNORM: {
     const sc_layernorm_params *q = &l->p.ln;
-    char *g = ptr_expr(q->g, l->ln_g, sizeof(int32_t), l->nch, c->ln_g, c, "gamma");
-    char *b = ptr_expr(q->b, l->ln_b, sizeof(int64_t), l->nch, c->ln_b, c, "beta");
+    char *g = target_ptr_expr(q->g, l->ln_g, sizeof(int32_t), l->nch, c->ln_g, c, "gamma");
+    char *b = target_ptr_expr(q->b, l->ln_b, sizeof(int64_t), l->nch, c->ln_b, c, "beta");
     sb_printf(out, "static const sc_layernorm_params %s_params = {\n", c->fn);
     sb_printf(out, "    .rows = %d, .n = %d, .l1 = %d,%s\n", (int)q->rows, (int)q->n, q->l1,
               q->l1 ? " /* mean absolute deviation */" : " /* standard deviation by integer Newton sqrt */");
@@ -263,6 +263,82 @@ static void emit_body(StrBuf *out, const LayerCtx *c) {
   }
 }
 
+/* The generated Makefile's bare-metal flavour: the scalar code and runtime for a
+ * Cortex-M4 (data.md "Toolchains"), its goldens under qemu, its flash and RAM. */
+static const char scalar_makefile_rules[] =
+    "# Bare metal: Cortex-M4 (ARMv7E-M, Thumb-2), picolibc over semihosting, on the MPS2\n"
+    "# AN386 board (4 MB flash at 0, 4 MB RAM at 0x20000000) or its qemu model.\n"
+    "#   make cortex-m4        build $(MODEL)_m4.elf with arm-none-eabi-gcc\n"
+    "#   make test-cortex-m4   run its goldens under qemu-system-arm -M mps2-an386 (exit 0: bit-exact)\n"
+    "#   make size-cortex-m4   arm-none-eabi-size, then flash and RAM bytes per part (from the\n"
+    "#                         link map): the model, the runtime's kernels, the golden test, libc\n"
+    "# (`shiftc verify --board mps2-an386 OUTDIR` runs the last two and adds them to the report.)\n"
+    "M4_PREFIX ?= arm-none-eabi-\n"
+    "M4_CFLAGS ?= -std=c99 -O2 -Wall -Wextra -pedantic\n"
+    "M4_ARCH = -mcpu=cortex-m4 -mthumb -ffunction-sections -fdata-sections --specs=picolibc.specs --oslib=semihost --crt0=semihost\n"
+    "M4_LDFLAGS = -Wl,--gc-sections -Wl,-Map=$(MODEL)_m4.map -Wl,--defsym=__flash=0x0 -Wl,--defsym=__flash_size=0x400000 \\\n"
+    "  -Wl,--defsym=__ram=0x20000000 -Wl,--defsym=__ram_size=0x400000\n"
+    "M4_OBJS = $(addprefix m4/,$(SRCS:.c=.o) $(TEST_SRCS:.c=.o))\n"
+    "\n"
+    ".PHONY: cortex-m4 test-cortex-m4 size-cortex-m4\n"
+    "cortex-m4: $(MODEL)_m4.elf\n"
+    "m4/%.o: %.c $(HDRS)\n"
+    "\t@mkdir -p m4\n"
+    "\t$(M4_PREFIX)gcc $(M4_CFLAGS) $(M4_ARCH) -I. -c -o $@ $<\n"
+    "$(MODEL)_m4.elf: $(M4_OBJS)\n"
+    "\t$(M4_PREFIX)gcc $(M4_CFLAGS) $(M4_ARCH) -o $@ $(M4_OBJS) $(M4_LDFLAGS)\n"
+    "test-cortex-m4: $(MODEL)_m4.elf\n"
+    "\tqemu-system-arm -M mps2-an386 -nographic -semihosting -kernel $(MODEL)_m4.elf 2>&1 # semihosting writes to stderr\n"
+    "# Every input section the link kept, by object, by the output section it went to:\n"
+    "# .init/.text (code and constants) count as flash, .data as flash and RAM, .bss as RAM;\n"
+    "# the stack the linker script reserves is not counted.\n"
+    "size-cortex-m4: $(MODEL)_m4.elf\n"
+    "\t$(M4_PREFIX)size $(MODEL)_m4.elf\n"
+    "\t@awk -v model=$(MODEL) -v arena=\"$$(sed -n 's/^#define [A-Z0-9_]*_ARENA_SIZE \\([0-9]*\\).*/\\1/p' $(MODEL).h)\" ' \\\n"
+    "\t  function hex(s,  i, v) { v = 0; s = tolower(substr(s, 3)); \\\n"
+    "\t    for (i = 1; i <= length(s); i++) v = v * 16 + index(\"0123456789abcdef\", substr(s, i, 1)) - 1; return v } \\\n"
+    "\t  /^Linker script and memory map/ { on = 1 } \\\n"
+    "\t  on && /^\\./ { sec = $$1 } \\\n"
+    "\t  on && $$NF ~ /\\.o\\)?$$/ && $$(NF-1) ~ /^0x/ && $$(NF-2) ~ /^0x/ { \\\n"
+    "\t    n = split($$NF, p, \"/\"); f = p[n]; sz = hex($$(NF-1)); \\\n"
+    "\t    part = f == model \".o\" ? \"model\" : f ~ /^sc_/ ? \"runtime\" : \\\n"
+    "\t           (f == model \"_golden.o\" || f == model \"_test.o\") ? \"test\" : \"libc\"; \\\n"
+    "\t    if (sec ~ /^\\.(init|text|rodata|ARM\\.ex)/) flash[part] += sz; \\\n"
+    "\t    else if (sec ~ /^\\.t?data/) { flash[part] += sz; ram[part] += sz } \\\n"
+    "\t    else if (sec ~ /^\\.t?bss/) ram[part] += sz } \\\n"
+    "\t  END { printf \"%-46s %8s %8s\\n\", \"part\", \"flash\", \"RAM\"; \\\n"
+    "\t    printf \"%-46s %8d %8d\\n\", \"model: \" model \".o (code, weights)\", flash[\"model\"], ram[\"model\"]; \\\n"
+    "\t    printf \"%-46s %8d %8d\\n\", \"runtime: sc_*.o (the kernels it calls)\", flash[\"runtime\"], ram[\"runtime\"]; \\\n"
+    "\t    printf \"%-46s %8d %8d\\n\", \"golden test: goldens, main, arena\", flash[\"test\"], ram[\"test\"]; \\\n"
+    "\t    printf \"%-46s %8d %8d\\n\", \"libc (picolibc), startup, libgcc\", flash[\"libc\"], ram[\"libc\"]; \\\n"
+    "\t    printf \"%-46s %8d %8d\\n\", \"total\", flash[\"model\"] + flash[\"runtime\"] + flash[\"test\"] + flash[\"libc\"], \\\n"
+    "\t      ram[\"model\"] + ram[\"runtime\"] + ram[\"test\"] + ram[\"libc\"]; \\\n"
+    "\t    printf \"the model needs %d bytes of arena (RAM) from its caller, besides the stack\\n\", arena }' \\\n"
+    "\t  $(MODEL)_m4.map\n";
+
+/* Every layer kind the scalar kernels cover; a kind missing here (and in the
+ * switches above) is a user error at compile time, never silent output. */
+static const char *cannot_emit(const LayerCtx *c) {
+  switch (c->l->kind) {
+  case IL_CONV2D:
+  case IL_LINEAR:
+  case IL_MAXPOOL2D:
+  case IL_AVGPOOL2D:
+  case IL_ADD:
+  case IL_SUB:
+  case IL_MUL:
+  case IL_LUT:
+  case IL_TRANSPOSE:
+  case IL_CONCAT:
+  case IL_MATMUL:
+  case IL_IGELU:
+  case IL_SOFTMAX:
+  case IL_MATMUL_SOFTMAX:
+  case IL_LAYERNORM: return NULL;
+  }
+  return "the scalar runtime has no kernel for this kind of layer";
+}
+
 const Target target_scalar = {
     .name = "scalar",
     .family = "scalar",
@@ -271,4 +347,6 @@ const Target target_scalar = {
     .runtime_files = scalar_runtime,
     .emit_layer_data = emit_data,
     .emit_layer = emit_body,
+    .cannot_emit = cannot_emit,
+    .makefile_rules = scalar_makefile_rules,
 };

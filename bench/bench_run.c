@@ -1,0 +1,55 @@
+/* bench_run.c — times one generated model: <model>_run over its golden inputs, in a
+ * loop that lasts at least the given milliseconds; prints the nanoseconds per run.
+ * bench/bench.sh builds it once per target against that target's generated folder:
+ *   cc -O2 <target flags> -I<folder> -DBENCH_MODEL=digits_cnn -DBENCH_UPPER=DIGITS_CNN
+ *      -DBENCH_HEADER='"digits_cnn.h"' bench_run.c <folder>/<model>.c <folder>/<model>_golden.c <runtime .c>
+ * C99 + POSIX clock_gettime. Single-input, single-output models (the examples). */
+#define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include BENCH_HEADER
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define RUN CAT(BENCH_MODEL, _run)
+#define GOLDEN_IN CAT(BENCH_MODEL, _golden_input)
+#define GOLDEN_COUNT CAT(BENCH_MODEL, _golden_count)
+#define IN_SIZE CAT(BENCH_UPPER, _INPUT_SIZE)
+#define OUT_SIZE CAT(BENCH_UPPER, _OUTPUT_SIZE)
+#define ARENA_SIZE CAT(BENCH_UPPER, _ARENA_SIZE)
+
+extern const int GOLDEN_COUNT;
+extern const int8_t GOLDEN_IN[][IN_SIZE];
+
+static union {
+  int8_t bytes[ARENA_SIZE];
+  uint64_t align;
+} arena;
+static int8_t out[OUT_SIZE];
+
+static double now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+int main(int argc, char **argv) {
+  double ms = argc > 1 ? atof(argv[1]) : 200.0;
+  int n = GOLDEN_COUNT > 0 ? GOLDEN_COUNT : 1;
+  long runs = 0, batch = 1;
+  unsigned sink = 0;
+  double start = now_ns(), t = start;
+  while (t - start < ms * 1e6) {
+    for (long i = 0; i < batch; i++, runs++) {
+      RUN(GOLDEN_IN[runs % n], out, arena.bytes);
+      sink += (unsigned)(uint8_t)out[0];
+    }
+    batch *= 2;
+    t = now_ns();
+  }
+  printf("%.1f ns/run (%ld runs, check %u)\n", (t - start) / (double)runs, runs, sink & 0xff);
+  return 0;
+}

@@ -1,0 +1,56 @@
+/* sc_avx2.h — AVX2 helpers of the avx2 target's kernels: the requantization of
+ * shiftc_rt.h (sc_requant_apply) on 8 int32 lanes, bit for bit. AVX2 and FMA only:
+ * nothing from AVX-512 (the tests run this code under qemu-x86_64 -cpu Haswell). */
+#ifndef SC_AVX2_H
+#define SC_AVX2_H
+
+#include <immintrin.h>
+#include <stdint.h>
+
+/* sc_rdmulh per lane, for multipliers m >= 0 (dyadic M0 lie in [2^30, 2^31), so the
+ * saturating case INT32_MIN * INT32_MIN cannot occur): (a*m + 2^30) >> 31 in 64 bits.
+ * The low 32 bits of a logical and an arithmetic shift by 31 agree, so srli serves. */
+static inline __m256i sc_avx2_rdmulh(__m256i a, __m256i m) {
+  const __m256i half = _mm256_set1_epi64x((int64_t)1 << 30);
+  __m256i even = _mm256_mul_epi32(a, m); /* lanes 0, 2, 4, 6 as int64 */
+  __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(m, 32));
+  even = _mm256_srli_epi64(_mm256_add_epi64(even, half), 31); /* result in the low dword */
+  odd = _mm256_slli_epi64(_mm256_add_epi64(odd, half), 1);    /* result in the high dword */
+  return _mm256_blend_epi32(even, odd, 0xAA);
+}
+
+/* sc_shift_round per lane: n >= 0 rounds right (x + 2^(n-1)) >> n with the 32-bit add
+ * of the scalar code; n < 0 shifts left by -n, saturating to int32. */
+static inline __m256i sc_avx2_shift_round(__m256i x, __m256i n) {
+  const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi32(1);
+  const __m256i ones = _mm256_set1_epi32(-1), max = _mm256_set1_epi32(INT32_MAX);
+  __m256i rs = _mm256_max_epi32(n, zero);
+  __m256i ls = _mm256_max_epi32(_mm256_sub_epi32(zero, n), zero);
+  __m256i rnd = _mm256_srli_epi32(_mm256_sllv_epi32(one, rs), 1); /* 2^(rs-1), 0 for rs = 0 */
+  __m256i r = _mm256_srav_epi32(_mm256_add_epi32(x, rnd), rs);
+  __m256i l = _mm256_sllv_epi32(x, ls);
+  __m256i lost = _mm256_xor_si256(_mm256_cmpeq_epi32(_mm256_srav_epi32(l, ls), x), ones); /* overflowed */
+  __m256i sat = _mm256_xor_si256(_mm256_srai_epi32(x, 31), max);                         /* MAX or MIN */
+  l = _mm256_blendv_epi8(l, sat, lost);
+  return _mm256_blendv_epi8(r, l, _mm256_cmpgt_epi32(ls, zero));
+}
+
+/* clamp(shift_round(mult ? rdmulh(v, mult) : v, shift), lo, hi) per lane. */
+static inline __m256i sc_avx2_requant(__m256i v, const int32_t *mult, const int32_t *shift, int has_mult, int32_t lo,
+                                      int32_t hi) {
+  if (has_mult) v = sc_avx2_rdmulh(v, _mm256_loadu_si256((const __m256i *)(const void *)mult));
+  v = sc_avx2_shift_round(v, _mm256_loadu_si256((const __m256i *)(const void *)shift));
+  v = _mm256_max_epi32(v, _mm256_set1_epi32(lo));
+  return _mm256_min_epi32(v, _mm256_set1_epi32(hi));
+}
+
+/* The 8 lane sums of a0..a7, in order: one int32 per input vector. */
+static inline __m256i sc_avx2_hsum8(__m256i a0, __m256i a1, __m256i a2, __m256i a3, __m256i a4, __m256i a5,
+                                    __m256i a6, __m256i a7) {
+  __m256i t0 = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
+  __m256i t1 = _mm256_hadd_epi32(_mm256_hadd_epi32(a4, a5), _mm256_hadd_epi32(a6, a7));
+  /* t0 = [a0 a1 a2 a3 (low halves) | a0 a1 a2 a3 (high halves)], t1 the same for a4..a7 */
+  return _mm256_add_epi32(_mm256_permute2x128_si256(t0, t1, 0x20), _mm256_permute2x128_si256(t0, t1, 0x31));
+}
+
+#endif

@@ -1,0 +1,46 @@
+/* sc_neon.h — NEON helpers of the neon and neon-dotprod targets' kernels: the
+ * requantization of shiftc_rt.h on 4 int32 lanes, bit for bit, and lane sums. Builds
+ * for AArch64 and for ARMv7 with -mfpu=neon: AArch64-only intrinsics (vpaddq_s32,
+ * vaddvq_s32 ...) stay behind __aarch64__. */
+#ifndef SC_NEON_H
+#define SC_NEON_H
+
+#include <arm_neon.h>
+#include <stdint.h>
+
+/* clamp(shift_round(mult ? rdmulh(v, mult) : v, shift), lo, hi) per lane:
+ * vqrdmulhq_s32 is sc_rdmulh exactly; vqrshlq_s32 by -shift is a rounding right shift
+ * for shift >= 0 (in a wider intermediate: equal to the scalar 32-bit add, which
+ * legalization keeps from wrapping) and a saturating left shift for shift < 0. */
+static inline int32x4_t sc_neon_requant(int32x4_t v, const int32_t *mult, const int32_t *shift, int has_mult,
+                                        int32_t lo, int32_t hi) {
+  if (has_mult) v = vqrdmulhq_s32(v, vld1q_s32(mult));
+  v = vqrshlq_s32(v, vnegq_s32(vld1q_s32(shift)));
+  return vminq_s32(vmaxq_s32(v, vdupq_n_s32(lo)), vdupq_n_s32(hi));
+}
+
+/* The 4 lane sums of a, b, c, d, in order. */
+static inline int32x4_t sc_neon_hsum4(int32x4_t a, int32x4_t b, int32x4_t c, int32x4_t d) {
+#if defined(__aarch64__)
+  return vpaddq_s32(vpaddq_s32(a, b), vpaddq_s32(c, d));
+#else
+  int32x2_t ab = vpadd_s32(vpadd_s32(vget_low_s32(a), vget_high_s32(a)), vpadd_s32(vget_low_s32(b), vget_high_s32(b)));
+  int32x2_t cd = vpadd_s32(vpadd_s32(vget_low_s32(c), vget_high_s32(c)), vpadd_s32(vget_low_s32(d), vget_high_s32(d)));
+  return vcombine_s32(ab, cd);
+#endif
+}
+
+/* acc + a . w over 16 codes, 4 lanes of partial sums. With dotprod (neon-dotprod
+ * only: -march=armv8.2-a+dotprod) one sdot; else smull + smlal into int16 (each pair
+ * of products is at most 2 * 127 * 127 = 32258: codes lie in [-127, 127]) and sadalp. */
+static inline int32x4_t sc_neon_dot16(int32x4_t acc, int8x16_t a, int8x16_t w) {
+#if defined(__ARM_FEATURE_DOTPROD)
+  return vdotq_s32(acc, a, w);
+#else
+  int16x8_t p = vmull_s8(vget_low_s8(a), vget_low_s8(w));
+  p = vmlal_s8(p, vget_high_s8(a), vget_high_s8(w));
+  return vpadalq_s16(acc, p);
+#endif
+}
+
+#endif

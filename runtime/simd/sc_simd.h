@@ -1,0 +1,101 @@
+/* sc_simd.h — the API of the SIMD targets' kernels (targets neon, neon-dotprod, avx2).
+ * Copied into OUTDIR beside shiftc_rt.h; C99. Every kernel here is bit-identical to
+ * the scalar reference kernel of the same op (runtime/sc_*_s8.c): it computes the same
+ * int32 accumulators (integer addition in another order gives the same sum, and
+ * legalization proves no partial sum can overflow) and applies the same requantization
+ * (shiftc_rt.h). Layers whose reduction legalization had to split (rq.k_chunk > 0) are
+ * left to the scalar kernels by the compiler, so none of these handles k_chunk.
+ *
+ * Weights of conv2d and linear are packed at compile time (targets/packed.c) into the
+ * order the micro-kernel reads them:
+ *   [block of SC_PACK_NR output channels][K in groups of SC_PACK_KB][channel][SC_PACK_KB]
+ * K padded with zeros to a multiple of SC_PACK_KB, channels to a multiple of SC_PACK_NR.
+ * The micro-kernel multiplies 16 consecutive activation codes by the 16 weights of each
+ * of 8 channels, keeping the 8 accumulators in registers over the whole K loop. */
+#ifndef SC_SIMD_H
+#define SC_SIMD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shiftc_rt.h"
+
+#define SC_PACK_NR 8  /* output channels per packed block */
+#define SC_PACK_KB 16 /* reduction terms per group */
+/* Longest reduction a convolution's patch buffer (on the stack) holds; the compiler
+ * leaves longer ones to the scalar kernel. */
+#define SC_PATCH_MAX 8192
+
+/* Weights of one GEMM (one conv group, or a linear layer), packed as above. */
+typedef struct sc_packed_weights {
+  int32_t n;           /* output channels (of one group) */
+  int32_t k;           /* reduction length */
+  int32_t k_pad;       /* k rounded up to a multiple of SC_PACK_KB */
+  const int8_t *w;     /* [groups][ceil(n / 8)][k_pad / 16][8][16] */
+  const int32_t *bias; /* [groups * n], or NULL */
+  sc_requant rq;       /* indexed by the absolute channel; k_chunk == 0 */
+} sc_packed_weights;
+
+/* The micro-kernel, one per ISA (runtime/<isa>/sc_packed_row_<isa>.c): for one row a
+ * of pw->k codes, y[j * y_stride] = requant_{c0+j}(bias[c0+j] + sum_k a[k] * W[j][k])
+ * for j < n, W being the packed blocks starting at w (one group's). */
+void sc_packed_row(const sc_packed_weights *pw, const int8_t *w, int32_t c0, int32_t n, const int8_t *a,
+                   int8_t *y, ptrdiff_t y_stride);
+
+/* Per-lane requantization parameters of the channels c0 .. c0+nc-1 (nc <= 8), lanes
+ * past nc zero: what the vector requantization of each ISA loads. */
+static inline void sc_packed_lanes(const sc_packed_weights *pw, int32_t c0, int32_t nc, int32_t bias[SC_PACK_NR],
+                                   int32_t mult[SC_PACK_NR], int32_t shift[SC_PACK_NR]) {
+  const sc_requant *rq = &pw->rq;
+  for (int32_t j = 0; j < SC_PACK_NR; j++) {
+    int32_t c = c0 + j, i = rq->per_channel ? c : 0;
+    bias[j] = j < nc && pw->bias ? pw->bias[c] : 0;
+    mult[j] = j < nc && rq->mult ? rq->mult[i] : 0;
+    shift[j] = j < nc ? rq->shift[i] : 0;
+  }
+}
+
+/* Linear over the last axis with packed weights: as sc_linear_s8. */
+typedef struct sc_linear_packed {
+  int32_t rows;
+  sc_packed_weights w; /* n = out, k = in */
+} sc_linear_packed;
+void sc_linear_s8_packed(const sc_linear_packed *p, const int8_t *x, int8_t *y);
+
+/* 2-D convolution with packed weights: as sc_conv2d_s8. Each output pixel's patch
+ * (K = in_c/groups * k_h * k_w codes, order ic, kh, kw, padding as 0) is gathered on
+ * the stack and multiplied by every output channel of its group. */
+typedef struct sc_conv2d_packed {
+  int n, in_c, in_h, in_w, out_c, out_h, out_w;
+  int k_h, k_w, stride_h, stride_w, pad_t, pad_l, dil_h, dil_w, groups;
+  sc_packed_weights w; /* n = out_c / groups, k = K */
+} sc_conv2d_packed;
+void sc_conv2d_s8_packed(const sc_conv2d_packed *p, const int8_t *x, int8_t *y);
+
+/* Batched matmul of two activations (no packing: both are computed at run time), as
+ * sc_matmul_s8 with rq.k_chunk == 0; one per ISA (runtime/<isa>/sc_matmul_s8_<isa>.c). */
+void sc_matmul_s8_simd(const sc_matmul_params *p, const int8_t *a, const int8_t *b, int8_t *y);
+
+/* Max pooling, as sc_maxpool2d_s8, for inputs up to SC_POOL_ROW_MAX columns (the
+ * compiler leaves wider ones to the scalar kernel): per output row, the vertical max of
+ * the window's input rows in vector registers, then the horizontal max over each window
+ * (pairs in vector registers when k_w == stride_w == 2). runtime/simd/sc_maxpool2d_s8_simd.c. */
+#define SC_POOL_ROW_MAX 4096
+void sc_maxpool2d_s8_simd(const sc_pool2d_params *p, const int8_t *x, int8_t *y);
+
+/* The ISA's pieces of it (runtime/<isa>/sc_max_s8_<isa>.c):
+ * acc[i] = max(acc[i], x[i]) for i < n; y[i] = max(v[2i], v[2i+1]) for i < n. */
+void sc_max_s8_rows(int8_t *acc, const int8_t *x, int32_t n);
+void sc_max_s8_pairs(const int8_t *v, int8_t *y, int32_t n);
+
+/* add, sub and mul as sc_add_s8 / sc_sub_s8 / sc_mul_s8, for outputs whose last axis
+ * both operands read contiguously (stride 1: no broadcast along it; the compiler leaves
+ * the rest to the scalar kernels). runtime/simd/sc_eltwise_s8_simd.c walks the outer
+ * axes; the ISA's sc_eltwise_row_s8 (runtime/<isa>/sc_eltwise_row_<isa>.c) does one row
+ * of n codes, op 0 add, 1 sub, 2 mul. */
+void sc_add_s8_simd(const sc_eltwise_params *p, const int8_t *a, const int8_t *b, int8_t *y);
+void sc_sub_s8_simd(const sc_eltwise_params *p, const int8_t *a, const int8_t *b, int8_t *y);
+void sc_mul_s8_simd(const sc_eltwise_params *p, const int8_t *a, const int8_t *b, int8_t *y);
+void sc_eltwise_row_s8(const sc_eltwise_params *p, int op, const int8_t *a, const int8_t *b, int8_t *y, int32_t n);
+
+#endif

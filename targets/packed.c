@@ -1,0 +1,150 @@
+/* packed.c — the emitter the SIMD families (targets/neon, targets/avx2) share. A layer
+ * with a SIMD kernel calls it: conv2d and linear through the packed-weight GEMM of
+ * runtime/simd/sc_simd.h (weights packed here, at compile time, in the order the
+ * micro-kernel reads them), matmul, max pooling and add/sub/mul (operands contiguous
+ * along the last axis) through the ISA's kernels. Every other
+ * layer — and any layer kind added later — goes to the scalar target's emitter, whose
+ * runtime kernels every SIMD target also copies: bit-exact by construction.
+ * Which ISA runs is decided by the runtime files the target copies
+ * (runtime/<isa>/sc_packed_row_<isa>.c ...) and its compiler flags, not here. */
+#include "target.h"
+
+#include <stdlib.h>
+
+#include "../runtime/simd/sc_simd.h"
+
+static int32_t round_up(int32_t x, int32_t m) { return (x + m - 1) / m * m; }
+
+int8_t *pack_weights(const int8_t *w, int groups, int n, int k, int64_t *count) {
+  const int32_t k_pad = round_up(k, SC_PACK_KB), blocks = round_up(n, SC_PACK_NR) / SC_PACK_NR;
+  const int64_t per_group = (int64_t)blocks * SC_PACK_NR * k_pad;
+  *count = groups * per_group;
+  int8_t *out = xcalloc((size_t)(*count ? *count : 1), 1);
+  for (int g = 0; g < groups; g++)
+    for (int32_t ch = 0; ch < n; ch++)
+      for (int32_t kk = 0; kk < k; kk++) {
+        int32_t nb = ch / SC_PACK_NR, j = ch % SC_PACK_NR, kb = kk / SC_PACK_KB, i = kk % SC_PACK_KB;
+        int64_t at = g * per_group + ((int64_t)nb * (k_pad / SC_PACK_KB) + kb) * SC_PACK_NR * SC_PACK_KB +
+                     j * SC_PACK_KB + i;
+        out[at] = w[((int64_t)g * n + ch) * k + kk];
+      }
+  return out;
+}
+
+/* The GEMM shape of a conv2d or linear layer: groups, output channels per group,
+ * reduction length. */
+static void gemm_shape(const ILayer *l, int *groups, int *n, int *k) {
+  if (l->kind == IL_CONV2D) {
+    const sc_conv2d_params *q = &l->p.conv;
+    *groups = q->groups;
+    *n = q->out_c / q->groups;
+    *k = q->in_c / q->groups * q->k_h * q->k_w;
+  } else {
+    *groups = 1;
+    *n = l->p.lin.out;
+    *k = l->p.lin.in;
+  }
+}
+
+/* Whether the layer runs on the packed GEMM: conv2d or linear whose reduction was not
+ * split by legalization (the SIMD kernels keep one int32 sum), whose weights are one
+ * int8 code per weight in the runtime's layout (the check keeps a layout that stores
+ * weights otherwise, e.g. several sub-byte codes a byte, on the scalar kernels), and
+ * whose conv patch fits the kernel's stack buffer. */
+bool packed_packs_weights(const LayerCtx *c) {
+  const ILayer *l = c->l;
+  if (l->kind != IL_CONV2D && l->kind != IL_LINEAR) return false;
+  const sc_requant *rq = l->kind == IL_CONV2D ? &l->p.conv.rq : &l->p.lin.rq;
+  const int8_t *w = l->kind == IL_CONV2D ? l->p.conv.weight : l->p.lin.weight;
+  int groups, n, k;
+  gemm_shape(l, &groups, &n, &k);
+  if (rq->k_chunk != 0 || !l->weight || w != l->weight) return false;
+  /* Sub-byte codes stored packed, and output-domain bias addends (bias_fix), stay on
+   * the scalar kernels, which implement both. */
+  if (l->weight_bits != 8 || rq->out_add) return false;
+  if ((int64_t)groups * n * k != l->weight_count) return false;
+  return l->kind == IL_LINEAR || k <= SC_PATCH_MAX;
+}
+
+static bool simd_matmul(const LayerCtx *c) { return c->l->kind == IL_MATMUL && c->l->p.mm.rq.k_chunk == 0; }
+
+/* add/sub/mul whose operands both run along the last axis with stride 1. */
+static bool simd_eltwise(const LayerCtx *c) {
+  const ILayer *l = c->l;
+  if (l->kind != IL_ADD && l->kind != IL_SUB && l->kind != IL_MUL) return false;
+  const sc_eltwise_params *e = &l->p.elt;
+  return e->rank == 0 || (e->a_strides[e->rank - 1] == 1 && e->b_strides[e->rank - 1] == 1);
+}
+
+static bool simd_maxpool(const LayerCtx *c) {
+  return c->l->kind == IL_MAXPOOL2D && c->l->p.pool.in_w <= SC_POOL_ROW_MAX;
+}
+
+/* The packed weights and the sc_packed_weights initializer (indented for a field). */
+static void put_packed(StrBuf *out, const LayerCtx *c, const sc_requant *rq, const int32_t *bias) {
+  const ILayer *l = c->l;
+  int groups, n, k;
+  gemm_shape(l, &groups, &n, &k);
+  int64_t count;
+  int8_t *packed = pack_weights(l->weight, groups, n, k, &count);
+  char *comment = xformat("weights packed for the SIMD micro-kernel, %d-bit codes: [group=%d][block of %d "
+                          "channels=%d][K/%d=%d][%d][%d] (K=%d), zero padded",
+                          l->weight_bits, groups, SC_PACK_NR, round_up(n, SC_PACK_NR) / SC_PACK_NR, SC_PACK_KB,
+                          round_up(k, SC_PACK_KB) / SC_PACK_KB, SC_PACK_NR, SC_PACK_KB, k);
+  put_i8_array(out, comment, c->weight, packed, count);
+  free(comment);
+  free(packed);
+  char *b = target_ptr_expr(bias, l->bias, sizeof(int32_t), l->nch, c->bias, c, "bias");
+  sb_printf(out, "static const %s %s_params = {\n", l->kind == IL_CONV2D ? "sc_conv2d_packed" : "sc_linear_packed",
+            c->fn);
+  if (l->kind == IL_CONV2D) {
+    const sc_conv2d_params *q = &l->p.conv;
+    sb_printf(out, "    .n = %d, .in_c = %d, .in_h = %d, .in_w = %d,\n", q->n, q->in_c, q->in_h, q->in_w);
+    sb_printf(out, "    .out_c = %d, .out_h = %d, .out_w = %d,\n", q->out_c, q->out_h, q->out_w);
+    sb_printf(out, "    .k_h = %d, .k_w = %d, .stride_h = %d, .stride_w = %d,\n", q->k_h, q->k_w, q->stride_h,
+              q->stride_w);
+    sb_printf(out, "    .pad_t = %d, .pad_l = %d, .dil_h = %d, .dil_w = %d, .groups = %d,\n", q->pad_t, q->pad_l,
+              q->dil_h, q->dil_w, q->groups);
+  } else {
+    sb_printf(out, "    .rows = %d,\n", l->p.lin.rows);
+  }
+  sb_printf(out, "    .w = {\n        .n = %d, .k = %d, .k_pad = %d,\n", n, k, round_up(k, SC_PACK_KB));
+  sb_printf(out, "        .w = %s,\n        .bias = %s,\n        .rq = ", c->weight, b);
+  target_put_requant(out, c, rq, "        ");
+  sb_puts(out, ",\n    },\n};\n");
+  free(b);
+}
+
+void packed_emit_data(StrBuf *out, const LayerCtx *c) {
+  const ILayer *l = c->l;
+  if (packed_packs_weights(c)) {
+    if (l->kind == IL_CONV2D) put_packed(out, c, &l->p.conv.rq, l->p.conv.bias);
+    else put_packed(out, c, &l->p.lin.rq, l->p.lin.bias);
+    return;
+  }
+  /* matmul, max pooling, add/sub/mul: the scalar params serve the SIMD kernels as they are */
+  if (target_scalar.emit_layer_data) target_scalar.emit_layer_data(out, c);
+}
+
+void packed_emit_layer(StrBuf *out, const LayerCtx *c) {
+  const ILayer *l = c->l;
+  if (packed_packs_weights(c)) {
+    sb_printf(out, "  %s(&%s_params, %s, %s);\n", l->kind == IL_CONV2D ? "sc_conv2d_s8_packed" : "sc_linear_s8_packed",
+              c->fn, c->in[0], c->out);
+  } else if (simd_matmul(c)) {
+    sb_printf(out, "  sc_matmul_s8_simd(&%s_params, %s, %s, %s);\n", c->fn, c->in[0], c->in[1], c->out);
+  } else if (simd_maxpool(c)) {
+    sb_printf(out, "  sc_maxpool2d_s8_simd(&%s_params, %s, %s);\n", c->fn, c->in[0], c->out);
+  } else if (simd_eltwise(c)) {
+    const char *k = l->kind == IL_ADD ? "add" : l->kind == IL_SUB ? "sub" : "mul";
+    sb_printf(out, "  sc_%s_s8_simd(&%s_params, %s, %s, %s);\n", k, c->fn, c->in[0], c->in[1], c->out);
+  } else {
+    if (l->kind == IL_CONV2D || l->kind == IL_LINEAR || l->kind == IL_MATMUL)
+      sb_puts(out, "  /* the scalar kernel: legalization split this layer's reduction */\n");
+    target_scalar.emit_layer(out, c);
+  }
+}
+
+const char *packed_cannot_emit(const LayerCtx *c) {
+  return target_scalar.cannot_emit ? target_scalar.cannot_emit(c) : NULL;
+}

@@ -1,0 +1,254 @@
+/* test_targets.c — the SIMD targets, bit-exact everywhere (issue 6): every example
+ * (and tests/targets/simd_mix, which reaches the kernels' shape corners) is compiled in
+ * shift and dyadic mode for avx2, neon and neon-dotprod; each generated folder is built
+ * with its own Makefile (-Werror) and its goldens — the integer interpreter's outputs,
+ * i.e. the scalar kernels' — must come out bit for bit:
+ *   avx2          gcc (and clang, on simd_mix) natively, and under qemu-x86_64 -cpu Haswell, which
+ *                 traps any AVX-512 instruction
+ *   neon          CROSS=aarch64-linux-gnu- (and CC="clang --target=aarch64-linux-gnu" on simd_mix)
+ *                 under qemu-aarch64 -cpu cortex-a53 (no dot product), and
+ *                 CROSS=arm-linux-gnueabihf- (ARMv7, -mfpu=neon) under qemu-arm
+ *   neon-dotprod  under qemu-aarch64 -cpu max; under -cpu cortex-a53 it must die of
+ *                 SIGILL, which shows sdot is used, and only there
+ * The vector requantization is checked against shiftc_rt.h on random accumulators
+ * (tests/targets/requant_check.c) on each ISA. Tools that are missing skip their checks
+ * with a note; tools/ensure-deps.sh installs them. */
+#define _GNU_SOURCE
+#include "testlib.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STRICT "-std=c99 -O2 -Wall -Wextra -pedantic -Werror"
+#define GOLDENS 8 /* every model here says golden: 8 */
+#define QEMU_A64 "qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"
+#define QEMU_A32 "qemu-arm", "-L", "/usr/arm-linux-gnueabihf"
+
+typedef struct Model {
+  const char *name, *nn, *yaml;
+} Model;
+
+static const Model models[] = {
+    {"digits_mlp", "examples/digits_mlp/digits_mlp.nn", "examples/digits_mlp/digits_mlp.yaml"},
+    {"digits_cnn", "examples/digits_cnn/digits_cnn.nn", "examples/digits_cnn/digits_cnn.yaml"},
+    {"mnist_cnn", "examples/mnist_cnn/mnist_cnn.nn", "examples/mnist_cnn/mnist_cnn.yaml"},
+    {"simd_mix", "tests/targets/simd_mix.nn", "tests/targets/simd_mix.yaml"},
+};
+static const char *modes[] = {"shift", "dyadic"};
+
+static const char *shiftc;
+static bool has_gcc, has_clang, has_a64, has_a64_clang, has_a32, has_qemu_a64, has_qemu_a32, has_qemu_x86, cpu_avx2;
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...) {
+  va_list ap;
+  va_start(ap, f);
+  char *s;
+  if (vasprintf(&s, f, ap) < 0) abort();
+  va_end(ap);
+  return s;
+}
+
+static bool have(char *const argv[]) {
+  TRun r = t_run(argv);
+  bool ok = r.status == 0;
+  t_run_free(&r);
+  return ok;
+}
+
+static void skip(const char *label, const char *why) { printf("ok - %s # skip: %s\n", label, why); }
+
+/* make -B in dir with the given variables; true on success (else one failure). */
+static bool build(const char *dir, const char *label, const char *var1, const char *var2) {
+  char *cflags = fmt("CFLAGS=%s", STRICT);
+  char *argv[] = {"make", "-B", "-s", "-C", (char *)dir, cflags, (char *)var1, (char *)var2, NULL};
+  TRun m = t_run(argv);
+  bool ok = m.status == 0;
+  if (!ok) t_fail(label, "make %s %s failed (status %d):\n%s%s", var1 ? var1 : "", var2 ? var2 : "", m.status, m.out, m.err);
+  t_run_free(&m);
+  free(cflags);
+  return ok;
+}
+
+/* Runs argv; expects exit 0 and "N/N goldens bit-exact" (or the requant line). */
+static void run_exact(char *const argv[], const char *want, const char *label) {
+  TRun r = t_run(argv);
+  t_check(r.status == 0 && strstr(r.out, want) != NULL, label, "%s exited %d, expected '%s':\n%s%s", argv[0],
+          r.status, want, r.out, r.err);
+  t_run_free(&r);
+}
+
+static TRun compile(const Model *m, const char *mode, const char *target, const char *outdir) {
+  char *argv[] = {(char *)shiftc, "compile", (char *)m->nn, "-c", (char *)m->yaml, "--requantize", (char *)mode,
+                  "--target", (char *)target, "-o", (char *)outdir, NULL};
+  return t_run(argv);
+}
+
+static void check_avx2(const Model *m, const char *mode, const char *dir, const char *want) {
+  char *prog = fmt("%s/%s_test", dir, m->name), label[256];
+  const char *ccs[] = {"gcc", "clang"};
+  for (int c = 0; c < 2; c++) {
+    if (c == 1 && strcmp(m->name, "simd_mix") != 0) break; /* clang on the corner cases only: time */
+    snprintf(label, sizeof label, "targets %s %s avx2: %s build", m->name, mode, ccs[c]);
+    if (!(c ? has_clang : has_gcc)) {
+      skip(label, "no compiler");
+      continue;
+    }
+    char *cc = fmt("CC=%s", ccs[c]);
+    bool built = build(dir, label, cc, NULL);
+    free(cc);
+    if (!built) continue;
+    t_ok(label);
+    snprintf(label, sizeof label, "targets %s %s avx2 (%s): native, %s", m->name, mode, ccs[c], want);
+    char *native[] = {prog, NULL};
+    if (cpu_avx2) run_exact(native, want, label);
+    else skip(label, "this CPU has no AVX2");
+    snprintf(label, sizeof label, "targets %s %s avx2 (%s): qemu-x86_64 -cpu Haswell (no AVX-512), %s", m->name,
+             mode, ccs[c], want);
+    char *qemu[] = {"qemu-x86_64", "-cpu", "Haswell", prog, NULL};
+    if (has_qemu_x86) run_exact(qemu, want, label);
+    else skip(label, "no qemu-x86_64 (qemu-user)");
+  }
+  free(prog);
+}
+
+static void check_neon(const Model *m, const char *mode, const char *dir, const char *want) {
+  char *prog = fmt("%s/%s_test", dir, m->name), label[256];
+  /* AArch64 with gcc and clang, under a Cortex-A53 (ARMv8.0: no dot product). */
+  for (int c = 0; c < 2; c++) {
+    if (c == 1 && strcmp(m->name, "simd_mix") != 0) break;
+    const char *how = c ? "CC=clang --target=aarch64-linux-gnu" : "CROSS=aarch64-linux-gnu-";
+    snprintf(label, sizeof label, "targets %s %s neon: make %s, qemu-aarch64 -cpu cortex-a53, %s", m->name, mode,
+             how, want);
+    if (!(c ? has_a64_clang : has_a64) || !has_qemu_a64) {
+      skip(label, c ? "no clang or no AArch64 libc (libc6-dev-arm64-cross), or no qemu-aarch64"
+                    : "no aarch64-linux-gnu-gcc or qemu-aarch64");
+      continue;
+    }
+    if (!build(dir, label, how, NULL)) continue;
+    char *run[] = {QEMU_A64, "-cpu", "cortex-a53", prog, NULL};
+    run_exact(run, want, label);
+  }
+  snprintf(label, sizeof label, "targets %s %s neon: make CROSS=arm-linux-gnueabihf- (ARMv7 -mfpu=neon), qemu-arm, %s",
+           m->name, mode, want);
+  if (!has_a32 || !has_qemu_a32) {
+    skip(label, "no arm-linux-gnueabihf-gcc or qemu-arm");
+  } else if (build(dir, label, "CROSS=arm-linux-gnueabihf-", NULL)) {
+    char *run[] = {QEMU_A32, prog, NULL};
+    run_exact(run, want, label);
+  }
+  free(prog);
+}
+
+static void check_dotprod(const Model *m, const char *mode, const char *dir, const char *want) {
+  char *prog = fmt("%s/%s_test", dir, m->name), label[256];
+  snprintf(label, sizeof label, "targets %s %s neon-dotprod: qemu-aarch64 -cpu max, %s", m->name, mode, want);
+  if (!has_a64 || !has_qemu_a64) {
+    skip(label, "no aarch64-linux-gnu-gcc or qemu-aarch64");
+  } else if (build(dir, label, "CROSS=aarch64-linux-gnu-", NULL)) {
+    char *run[] = {QEMU_A64, "-cpu", "max", prog, NULL};
+    run_exact(run, want, label);
+    if (strcmp(mode, "shift") == 0) {
+      snprintf(label, sizeof label, "targets %s neon-dotprod: traps (SIGILL) on a Cortex-A53: it uses sdot", m->name);
+      char *a53[] = {QEMU_A64, "-cpu", "cortex-a53", prog, NULL};
+      TRun r = t_run(a53);
+      t_check(r.status == 128 + SIGILL, label, "status %d, expected %d:\n%s%s", r.status, 128 + SIGILL, r.out, r.err);
+      t_run_free(&r);
+    }
+  }
+  free(prog);
+}
+
+/* The vector requantization against shiftc_rt.h, per ISA. */
+static void check_requant(const char *tmp) {
+  const char *src = "tests/targets/requant_check.c";
+  char label[256];
+  struct {
+    const char *what, *cc, *flags, *isa;
+    bool ok;
+    const char *run[6];
+  } v[] = {
+      {"avx2 (native)", "gcc", "-mavx2 -mfma", "avx2", has_gcc && cpu_avx2, {NULL}},
+      {"avx2 (qemu-x86_64 -cpu Haswell)", "gcc", "-mavx2 -mfma", "avx2", has_gcc && has_qemu_x86,
+       {"qemu-x86_64", "-cpu", "Haswell", NULL}},
+      {"neon AArch64 (qemu-aarch64 -cpu cortex-a53)", "aarch64-linux-gnu-gcc", "", "neon", has_a64 && has_qemu_a64,
+       {QEMU_A64, "-cpu", "cortex-a53", NULL}},
+      {"neon ARMv7 (qemu-arm)", "arm-linux-gnueabihf-gcc", "-mfpu=neon", "neon", has_a32 && has_qemu_a32,
+       {QEMU_A32, NULL}},
+  };
+  for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+    snprintf(label, sizeof label, "targets: vector requantization == sc_requant_apply, %s", v[i].what);
+    if (!v[i].ok) {
+      skip(label, "missing compiler, emulator or CPU feature");
+      continue;
+    }
+    char *out = fmt("%s/requant_%zu", tmp, i);
+    char *cmd = fmt("%s %s %s -Iruntime -Iruntime/simd -Iruntime/%s -o %s %s", v[i].cc, STRICT, v[i].flags, v[i].isa,
+                    out, src);
+    char *sh[] = {"sh", "-c", cmd, NULL};
+    TRun b = t_run(sh);
+    if (b.status != 0) {
+      t_fail(label, "%s failed:\n%s%s", cmd, b.out, b.err);
+    } else {
+      char *argv[8];
+      int n = 0;
+      for (int k = 0; v[i].run[k]; k++) argv[n++] = (char *)v[i].run[k];
+      argv[n++] = out;
+      argv[n] = NULL;
+      run_exact(argv, " 0 mismatches", label);
+    }
+    t_run_free(&b);
+    free(out);
+    free(cmd);
+  }
+}
+
+int main(void) {
+  shiftc = getenv("SHIFTC") ? getenv("SHIFTC") : "build/san/shiftc";
+  unsetenv("MAKEFLAGS"); /* the generated Makefile must not see the outer make's */
+  unsetenv("MFLAGS");
+  unsetenv("MAKELEVEL");
+  char *v_gcc[] = {"gcc", "--version", NULL}, *v_clang[] = {"clang", "--version", NULL};
+  char *v_a64[] = {"aarch64-linux-gnu-gcc", "--version", NULL}, *v_a32[] = {"arm-linux-gnueabihf-gcc", "--version", NULL};
+  char *v_qa64[] = {"qemu-aarch64", "--version", NULL}, *v_qa32[] = {"qemu-arm", "--version", NULL};
+  char *v_qx86[] = {"qemu-x86_64", "--version", NULL};
+  /* clang cross-compiles with the GCC cross toolchain's libc: it needs its headers */
+  char *v_a64_clang[] = {"test", "-e", "/usr/aarch64-linux-gnu/include/stdio.h", NULL};
+  has_gcc = have(v_gcc);
+  has_clang = have(v_clang);
+  has_a64 = have(v_a64);
+  has_a64_clang = has_clang && have(v_a64_clang);
+  has_a32 = have(v_a32);
+  has_qemu_a64 = have(v_qa64);
+  has_qemu_a32 = have(v_qa32);
+  has_qemu_x86 = have(v_qx86);
+  __builtin_cpu_init();
+  cpu_avx2 = __builtin_cpu_supports("avx2");
+
+  char *tmp = t_tempdir();
+  check_requant(tmp);
+  char want[64];
+  snprintf(want, sizeof want, "%d/%d goldens bit-exact", GOLDENS, GOLDENS);
+  static const char *targets[] = {"avx2", "neon", "neon-dotprod"};
+  for (size_t i = 0; i < sizeof models / sizeof *models; i++)
+    for (size_t k = 0; k < sizeof modes / sizeof *modes; k++)
+      for (size_t t = 0; t < sizeof targets / sizeof *targets; t++) {
+        const Model *m = &models[i];
+        char *dir = fmt("%s/%s_%s_%s", tmp, m->name, modes[k], targets[t]);
+        char label[256];
+        snprintf(label, sizeof label, "targets %s %s %s: compile", m->name, modes[k], targets[t]);
+        TRun r = compile(m, modes[k], targets[t], dir);
+        bool ok = t_check(r.status == 0, label, "status %d:\n%s%s", r.status, r.out, r.err);
+        t_run_free(&r);
+        if (ok) {
+          if (t == 0) check_avx2(m, modes[k], dir, want);
+          else if (t == 1) check_neon(m, modes[k], dir, want);
+          else check_dotprod(m, modes[k], dir, want);
+        }
+        free(dir);
+      }
+  return t_exit_status();
+}

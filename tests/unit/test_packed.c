@@ -1,0 +1,97 @@
+/* test_packed.c — the SIMD targets' compile-time side (targets/packed.c, targets.c):
+ * the packed weight layout element by element (blocks of 8 channels, groups of 16
+ * codes, zero padding, conv groups one after another), the targets by name with their
+ * flags and runtime files, which layers go to the packed GEMM (none whose reduction
+ * legalization split), and the scalar target's list of layer kinds it can compile. */
+#include "../targets/target.h"
+#include "testlib.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../runtime/simd/sc_simd.h"
+
+static void test_layout(void) {
+  /* 2 groups of n = 11 channels by k = 21 codes: w[g][c][k] = a code that names it */
+  enum { G = 2, N = 11, K = 21 };
+  int8_t w[G * N * K];
+  for (int g = 0; g < G; g++)
+    for (int c = 0; c < N; c++)
+      for (int k = 0; k < K; k++) w[(g * N + c) * K + k] = (int8_t)((g * 50 + c * 3 + k) % 127 + 1);
+  int64_t count;
+  int8_t *p = pack_weights(w, G, N, K, &count);
+  const int k_pad = 32, blocks = 2; /* 21 -> 32 codes, 11 -> 16 channels */
+  t_check(count == (int64_t)G * blocks * SC_PACK_NR * k_pad, "packed: size is groups x blocks x 8 x k_pad",
+          "count %lld", (long long)count);
+  int bad = 0, zeros_bad = 0;
+  for (int g = 0; g < G; g++)
+    for (int nb = 0; nb < blocks; nb++)
+      for (int kb = 0; kb < k_pad / SC_PACK_KB; kb++)
+        for (int j = 0; j < SC_PACK_NR; j++)
+          for (int i = 0; i < SC_PACK_KB; i++) {
+            int c = nb * SC_PACK_NR + j, k = kb * SC_PACK_KB + i;
+            int8_t got = p[(((g * blocks + nb) * (k_pad / SC_PACK_KB) + kb) * SC_PACK_NR + j) * SC_PACK_KB + i];
+            if (c < N && k < K) bad += got != w[(g * N + c) * K + k];
+            else zeros_bad += got != 0;
+          }
+  t_check(bad == 0, "packed: [group][block of 8 channels][K/16][channel][16] holds every weight", "%d wrong", bad);
+  t_check(zeros_bad == 0, "packed: channel and K padding is zero", "%d nonzero", zeros_bad);
+  free(p);
+}
+
+static void test_targets(void) {
+  const char *names[] = {"scalar", "neon", "neon-dotprod", "avx2"};
+  for (int i = 0; i < 4; i++) {
+    const Target *t = target_lookup(names[i]);
+    t_check(t && strcmp(t->name, names[i]) == 0, "targets: lookup by name", "%s", names[i]);
+  }
+  const Target *dot = target_lookup("neon-dotprod"), *neon = target_lookup("neon"), *avx2 = target_lookup("avx2");
+  t_check(strstr(dot->cflags, "+dotprod") && !strstr(neon->cflags, "dotprod"),
+          "targets: only neon-dotprod asks for the dot product", "neon '%s', dotprod '%s'", neon->cflags, dot->cflags);
+  t_check(strstr(avx2->cflags, "-mavx2") && !strstr(avx2->cflags, "512"), "targets: avx2 flags stop at AVX2/FMA",
+          "'%s'", avx2->cflags);
+  t_check(neon->makefile_vars && strstr(neon->makefile_vars, "-mfpu=neon"), "targets: neon adds -mfpu=neon for ARMv7",
+          "no -mfpu=neon in the Makefile text");
+  bool has_pattern = false;
+  for (int i = 0; avx2->runtime_files[i]; i++) has_pattern |= strcmp(avx2->runtime_files[i], "avx2/sc_*") == 0;
+  t_check(has_pattern, "targets: avx2 copies runtime/avx2", "no avx2/sc_* pattern");
+}
+
+static void test_choice(void) {
+  int8_t weight[10 * 64];
+  int8_t shift[10] = {0};
+  memset(weight, 1, sizeof weight);
+  ILayer l = {0};
+  l.kind = IL_LINEAR;
+  l.weight = weight;
+  l.weight_count = 10 * 64;
+  l.weight_bits = 8;
+  l.shift = shift;
+  l.nch = 10;
+  l.p.lin = (sc_linear_params){.rows = 1, .in = 64, .out = 10, .weight = weight};
+  l.p.lin.rq.shift = shift;
+  LayerCtx c = {.l = &l, .fn = "layer1_fc", .weight = "layer1_fc_weight"};
+  t_check(packed_packs_weights(&c), "packed: a linear layer runs on the packed GEMM", "not packed");
+  l.p.lin.rq.k_chunk = 32;
+  t_check(!packed_packs_weights(&c), "packed: a split reduction stays on the scalar kernel", "packed");
+  l.p.lin.rq.k_chunk = 0;
+  l.weight_count = 10 * 32; /* weights stored otherwise (e.g. two 4-bit codes a byte) */
+  t_check(!packed_packs_weights(&c), "packed: weights not stored one code a byte stay on the scalar kernel", "packed");
+  l.kind = IL_MAXPOOL2D;
+  t_check(!packed_packs_weights(&c), "packed: only conv2d and linear pack weights", "packed");
+
+  for (int k = IL_CONV2D; k <= IL_MATMUL; k++) {
+    l.kind = (ILayerKind)k;
+    t_check(target_scalar.cannot_emit(&c) == NULL, "scalar: compiles every layer kind", "kind %d refused", k);
+  }
+  l.kind = (ILayerKind)1000; /* a kind no build knows */
+  t_check(target_scalar.cannot_emit(&c) != NULL && packed_cannot_emit(&c) != NULL,
+          "scalar and SIMD targets refuse a layer kind they have no kernel for", "accepted");
+}
+
+int main(void) {
+  test_layout();
+  test_targets();
+  test_choice();
+  return t_exit_status();
+}
