@@ -33,13 +33,13 @@ typedef struct Model {
 } Model;
 
 static const Model models[] = {
-    {"digits_mlp", "examples/digits_mlp/digits_mlp.nn", "examples/digits_mlp/digits_mlp.yaml"},
-    {"digits_cnn", "examples/digits_cnn/digits_cnn.nn", "examples/digits_cnn/digits_cnn.yaml"},
-    {"mnist_cnn", "examples/mnist_cnn/mnist_cnn.nn", "examples/mnist_cnn/mnist_cnn.yaml"},
+    {"digits_mlp", "examples/digits_mlp/digits_mlp.nn", "examples/digits_mlp/digits_mlp.yaml", false},
+    {"digits_cnn", "examples/digits_cnn/digits_cnn.nn", "examples/digits_cnn/digits_cnn.yaml", false},
+    {"mnist_cnn", "examples/mnist_cnn/mnist_cnn.nn", "examples/mnist_cnn/mnist_cnn.yaml", false},
     {"digits_cnn_w4", "examples/digits_cnn_w4/digits_cnn_w4.nn", "examples/digits_cnn_w4/digits_cnn_w4.yaml", true},
-    {"digits_vit", "examples/digits_vit/digits_vit.nn", "examples/digits_vit/digits_vit.yaml"},
-    {"digits_vit_l1", "examples/digits_vit_l1/digits_vit_l1.nn", "examples/digits_vit_l1/digits_vit_l1.yaml"},
-    {"simd_mix", "tests/targets/simd_mix.nn", "tests/targets/simd_mix.yaml"},
+    {"digits_vit", "examples/digits_vit/digits_vit.nn", "examples/digits_vit/digits_vit.yaml", false},
+    {"digits_vit_l1", "examples/digits_vit_l1/digits_vit_l1.nn", "examples/digits_vit_l1/digits_vit_l1.yaml", false},
+    {"simd_mix", "tests/targets/simd_mix.nn", "tests/targets/simd_mix.yaml", false},
 };
 static const char *modes[] = {"shift", "dyadic"};
 
