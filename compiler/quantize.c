@@ -388,15 +388,17 @@ static void quantize_weights(Q *q, ILayer *l, const Node *n, const QParam *qx, c
       }
       /* Enlarge the scale while the shift is out of range (and, in `enlarge` mode,
        * while the bias does not fit; in `on` mode while the bias's fraction of an
-       * output LSB does not): the channel's weights were negligible there. */
+       * output LSB does not fit even shifted left by 32 - bias_bits): the channel's
+       * weights were negligible there. */
       /* In `on` mode the whole output LSBs of the bias go to the output domain and
        * its fraction of an LSB stays in the accumulator, where the rounding of the
-       * rescale sees it: y = rshift(acc + frac * 2^n, n) + floor(b / s_y) rounds like
+       * rescale sees it: y = rshift(acc + frac * 2^n, n) + round(b / s_y) rounds like
        * the framework's round((acc * s_acc + b) / s_y). The fraction needs up to 2^n
        * accumulator units, more than a 16-bit word holds once n > 15 (a dead channel's
        * n is ~19): the word then goes into the accumulator shifted left by the fewest
        * bits k that make it fit (sc_requant.bias_lshift, k <= 32 - bias_bits), which
-       * rounds the fraction to 2^k units, 2^(k-n) <= 2^-15 of an output LSB. Enlarging
+       * holds the fraction to within 2^(k-1) units, 2^(k-1-n) <= 2^-16 of an output LSB
+       * (the fraction is centred, |frac| <= 1/2 LSB, so k <= n - 15). Enlarging
        * the weight scale instead would zero the channel's trained weights. */
       bool split = cfg->bias_fix == BIASFIX_ON && bias_over && bias;
       if (split) target_in = (bias[c] / qy->scale - floor(bias[c] / qy->scale + 0.5)) * qy->scale;
