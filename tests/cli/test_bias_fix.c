@@ -182,6 +182,12 @@ int main(void) {
   for (const char *s = js; s && (s = strstr(s, "\"fix\": \"output addend")); s++) fixes++;
   t_check(r.status == 0 && rows >= 6 && rows == fixes, "report lists every channel touched (md and json)",
           "status %d, %d md rows, %d json entries", r.status, rows, fixes);
+  /* The dead channels' fractions need more than 16 bits: held by shifting the bias word,
+   * never by enlarging (and so zeroing) the channel's trained weights. */
+  int shifted = 0;
+  for (const char *s = js; s && (s = strstr(s, "\"fix\": \"output addend + bias shift\"")); s++) shifted++;
+  t_check(shifted >= 1 && js && !strstr(js, "enlarge\""), "report: bias words shifted, no weight scale enlarged",
+          "%d channels with a bias shift", shifted);
   t_run_free(&r);
   free(dir), free(input_npy);
   free(md), free(js), free(want), free(labels), free(fq), free(test);
