@@ -429,6 +429,7 @@ static void name_layers(Emit *e) {
     if (l->weight) c->weight = xformat("%s_weight", c->fn);
     if (l->bias) c->bias = xformat("%s_bias", c->fn);
     if (l->out_add) c->out_add = xformat("%s_out_add", c->fn);
+    if (l->bias_lshift) c->bias_lshift = xformat("%s_bias_lshift", c->fn);
     /* A concat whose inputs all have the output's scale copies bytes: its
      * per-input requantization arrays are not used, so not written. */
     bool rescales = l->kind != IL_CONCAT || l->p.cat.rq;
@@ -571,6 +572,9 @@ static void emit_layer_arrays(const Emit *e, StrBuf *c, const LayerCtx *x) {
                   x->out_add, l->out_add, l->nch);
   if (l->bias)
     put_i32_array(c, "bias per output channel, at the accumulator's scale s_x * s_w", x->bias, l->bias, l->nch);
+  if (l->bias_lshift)
+    put_i8_array(c, "left shift of each bias word into the accumulator (bias out of bounds, algorithms.md §4)",
+                 x->bias_lshift, l->bias_lshift, l->nch);
   if (x->mult) put_i32_array(c, "dyadic multiplier M0 in [2^30, 2^31): y = rdmulh(acc, M0) >> shift", x->mult, l->mult, l->nch);
   if (x->shift) {
     const char *what = l->kind == IL_CONCAT   ? "per input: shift to the output's scale"

@@ -23,6 +23,7 @@ static int64_t max_abs_bias(const ILayer *l) {
   int64_t m = 0;
   for (int c = 0; l->bias && c < l->nch; c++) {
     int64_t b = l->bias[c] < 0 ? -(int64_t)l->bias[c] : l->bias[c];
+    if (l->bias_lshift) b <<= l->bias_lshift[c]; /* as the kernel adds it (sc_bias_acc) */
     if (b > m) m = b;
   }
   return m;

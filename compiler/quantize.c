@@ -349,7 +349,8 @@ static void quantize_weights(Q *q, ILayer *l, const Node *n, const QParam *qx, c
   int *acc_exp = xcalloc((size_t)oc, sizeof(int));
   double bmax = ldexp(1.0, bias_bits - 1) - 1;
   int32_t *out_add = xcalloc((size_t)oc, sizeof(int32_t));
-  bool any_add = false;
+  int8_t *bias_lshift = xcalloc((size_t)oc, 1);
+  bool any_add = false, any_lshift = false;
   if (bias) l->bias = xcalloc((size_t)oc, sizeof(int32_t));
   for (int64_t c = 0; c < oc; c++) {
     const float *wc = wf + c * per;          /* the folded weights: the reference */
@@ -366,6 +367,7 @@ static void quantize_weights(Q *q, ILayer *l, const Node *n, const QParam *qx, c
     BiasFix fx = {.channel = (int)c, .bias_codes = bq, .shift = nsh,
                   .w_sqnr_naive_db = codes_sqnr_db(wc, codes + c * per, per, s)};
     double target_in = bias ? bias[c] : 0; /* the part of the bias kept in the accumulator */
+    int lsh = 0;                           /* its word's left shift into the accumulator */
     if ((bias_over || shift_over) && cfg->bias_fix != BIASFIX_OFF) {
       const char *how = "enlarge";
       if (cfg->bias_fix == BIASFIX_ON && bias_over) {
@@ -386,20 +388,29 @@ static void quantize_weights(Q *q, ILayer *l, const Node *n, const QParam *qx, c
       }
       /* Enlarge the scale while the shift is out of range (and, in `enlarge` mode,
        * while the bias does not fit; in `on` mode while the bias's fraction of an
-       * output LSB does not): the channel's weights were negligible there. */
+       * output LSB does not fit even shifted left by 32 - bias_bits): the channel's
+       * weights were negligible there. */
       /* In `on` mode the whole output LSBs of the bias go to the output domain and
        * its fraction of an LSB stays in the accumulator, where the rounding of the
-       * rescale sees it: y = rshift(acc + frac * 2^n, n) + floor(b / s_y) rounds like
-       * the framework's round((acc * s_acc + b) / s_y). */
+       * rescale sees it: y = rshift(acc + frac * 2^n, n) + round(b / s_y) rounds like
+       * the framework's round((acc * s_acc + b) / s_y). The fraction needs up to 2^n
+       * accumulator units, more than a 16-bit word holds once n > 15 (a dead channel's
+       * n is ~19): the word then goes into the accumulator shifted left by the fewest
+       * bits k that make it fit (sc_requant.bias_lshift, k <= 32 - bias_bits), which
+       * holds the fraction to within 2^(k-1) units, 2^(k-1-n) <= 2^-16 of an output LSB
+       * (the fraction is centred, |frac| <= 1/2 LSB, so k <= n - 15). Enlarging
+       * the weight scale instead would zero the channel's trained weights. */
       bool split = cfg->bias_fix == BIASFIX_ON && bias_over && bias;
-      if (split) target_in = (bias[c] / qy->scale - floor(bias[c] / qy->scale)) * qy->scale;
+      if (split) target_in = (bias[c] / qy->scale - floor(bias[c] / qy->scale + 0.5)) * qy->scale;
+      int kmax = split ? 32 - bias_bits : 0;
       double s0 = s;
       for (int guard = 0; guard < 200; guard++) {
         nsh = channel_shift(q, acc, acc_e, qy);
-        double need = fabs(floor(target_in / acc + 0.5));
+        double need = fabs(floor(target_in / ldexp(acc, kmax) + 0.5));
         if (nsh <= 31 && (cfg->bias_fix == BIASFIX_ON && !split ? true : need <= bmax)) break;
         s *= 2, e++, acc *= 2, acc_e++;
       }
+      while (lsh < kmax && fabs(floor(target_in / ldexp(acc, lsh) + 0.5)) > bmax) lsh++;
       if (s != s0) {
         ilayer_add_note(l, "channel %lld: weight scale enlarged from %g to %g so that its shift and bias "
                         "fit", (long long)c, s0, s);
@@ -410,7 +421,9 @@ static void quantize_weights(Q *q, ILayer *l, const Node *n, const QParam *qx, c
           weight_codes(wc, per, 1, s, qmax, codes + c * per);
         if (strcmp(how, "enlarge") != 0) how = xformat("%s + enlarge", how);
       }
+      if (lsh > 0) how = xformat("%s + bias shift", how);
       fx.fix = how;
+      fx.bias_lshift = lsh;
     } else if (bias_over || shift_over) {
       fx.fix = "clamp";
     }
@@ -418,7 +431,7 @@ static void quantize_weights(Q *q, ILayer *l, const Node *n, const QParam *qx, c
     acc_scale[c] = acc;
     acc_exp[c] = acc_e;
     if (bias) {
-      double v = floor(target_in / acc + 0.5);
+      double v = floor(target_in / ldexp(acc, lsh) + 0.5);
       bool split = fx.fix && cfg->bias_fix == BIASFIX_ON && bias_over;
       if (split && (v > bmax || v < -bmax)) {
         v = v > bmax ? bmax : -bmax; /* the accumulator keeps what fits; the rest goes below */
@@ -429,7 +442,9 @@ static void quantize_weights(Q *q, ILayer *l, const Node *n, const QParam *qx, c
         if (fx.fix && !strstr(fx.fix, "clamp")) fx.fix = xformat("%s + clamp", fx.fix);
       }
       l->bias[c] = (int32_t)v;
-      double rest = bias[c] - v * acc; /* what the accumulator does not carry */
+      bias_lshift[c] = (int8_t)lsh;
+      any_lshift = any_lshift || lsh > 0;
+      double rest = bias[c] - v * ldexp(acc, lsh); /* what the accumulator does not carry */
       if (split) {
         double a = floor(rest / qy->scale + 0.5);
         a = a > 1073741824.0 ? 1073741824.0 : a < -1073741824.0 ? -1073741824.0 : a;
@@ -438,8 +453,8 @@ static void quantize_weights(Q *q, ILayer *l, const Node *n, const QParam *qx, c
         fx.out_add = (int32_t)a;
         rest -= a * qy->scale;
         ilayer_add_note(l, "channel %lld: bias %g needs %.0f codes at scale %g, beyond %d bits; %s: "
-                        "%.0f in the accumulator, %d added in the output domain",
-                        (long long)c, bias[c], bq, qx->scale * s, bias_bits, fx.fix, v, (int)a);
+                        "%.0f << %d in the accumulator, %d added in the output domain",
+                        (long long)c, bias[c], bq, qx->scale * s, bias_bits, fx.fix, v, lsh, (int)a);
       }
       fx.bias_err_lsb = fabs(rest) / qy->scale;
     }
@@ -464,6 +479,12 @@ static void quantize_weights(Q *q, ILayer *l, const Node *n, const QParam *qx, c
     rq->out_add = out_add;
   } else {
     free(out_add);
+  }
+  if (any_lshift) {
+    l->bias_lshift = bias_lshift;
+    rq->bias_lshift = bias_lshift;
+  } else {
+    free(bias_lshift);
   }
   free(acc_scale);
   free(acc_exp);

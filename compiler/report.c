@@ -373,6 +373,13 @@ static void json_layer(J *j, const IntProgram *p, const Measurement *m, int k) {
     } else {
       j_null(j, "out_add");
     }
+    if (l->bias_lshift) {
+      j_arr_compact(j, "bias_lshift");
+      for (int c = 0; c < l->nch; c++) j_int(j, NULL, l->bias_lshift[c]);
+      j_end_arr(j);
+    } else {
+      j_null(j, "bias_lshift");
+    }
     j_end_obj(j);
   } else {
     j_null(j, "bias");
@@ -438,6 +445,7 @@ static void json_layer(J *j, const IntProgram *p, const Measurement *m, int k) {
     j_int(j, "naive_shift", f->shift);
     j_str(j, "fix", f->fix);
     j_int(j, "out_add", f->out_add);
+    j_int(j, "bias_lshift", f->bias_lshift);
     j_num(j, "bias_error_lsb", f->bias_err_lsb);
     j_num(j, "weight_sqnr_db", f->w_sqnr_db);
     j_num(j, "weight_sqnr_naive_db", f->w_sqnr_naive_db);
@@ -854,15 +862,17 @@ static void md_bias_fixes(StrBuf *sb, const IntProgram *p) {
   }
   sb_printf(sb, "%d channel%s touched. Bias error: |bias as applied - folded bias| in output LSBs; "
             "weight SQNR: the channel's effective weights against the folded float weights "
-            "(naive: quantized folded, as without the fix).\n\n", n, n == 1 ? "" : "s");
-  sb_puts(sb, "| # | layer | channel | bias codes needed | naive shift | fix | output addend | bias error LSB | "
-              "weight SQNR dB (naive) |\n|--:|---|--:|--:|--:|---|--:|--:|---|\n");
+            "(naive: quantized folded, as without the fix); bias shift: the bias word's left shift into the "
+            "accumulator.\n\n", n, n == 1 ? "" : "s");
+  sb_puts(sb, "| # | layer | channel | bias codes needed | naive shift | fix | output addend | bias shift | "
+              "bias error LSB | weight SQNR dB (naive) |\n|--:|---|--:|--:|--:|---|--:|--:|--:|---|\n");
   for (int k = 0; k < p->nlayers; k++) {
     const ILayer *l = &p->layers[k];
     for (int i = 0; i < l->nfixes; i++) {
       const BiasFix *f = &l->fixes[i];
-      sb_printf(sb, "| %d | %s | %d | %.0f | %d | %s | %d | %.3f | %.1f (%.1f) |\n", k, l->name, f->channel,
-                f->bias_codes, f->shift, f->fix, (int)f->out_add, f->bias_err_lsb, f->w_sqnr_db, f->w_sqnr_naive_db);
+      sb_printf(sb, "| %d | %s | %d | %.0f | %d | %s | %d | %d | %.2g | %.1f (%.1f) |\n", k, l->name, f->channel,
+                f->bias_codes, f->shift, f->fix, (int)f->out_add, f->bias_lshift, f->bias_err_lsb, f->w_sqnr_db,
+                f->w_sqnr_naive_db);
     }
   }
   sb_puts(sb, "\n");

@@ -491,6 +491,7 @@ typedef struct BiasFix {
   int shift;           /* the channel's naive shift */
   const char *fix;     /* "gamma apart + output addend", "output addend", "enlarge", "clamp" */
   int32_t out_add;     /* output-domain addend (output codes), 0 when none */
+  int bias_lshift;     /* the bias word's left shift into the accumulator, 0 when none */
   double bias_err_lsb; /* |bias as applied - folded bias|, in output LSBs */
   double w_sqnr_db;    /* the channel's weight SQNR after the fix (vs the folded weights) */
   double w_sqnr_naive_db; /* ... and with naive folding */
@@ -529,6 +530,7 @@ typedef struct ILayer {
   int bias_bits;
   int32_t *bias;
   int32_t *out_add;     /* [nch] output-domain addends (sc_requant.out_add), or NULL */
+  int8_t *bias_lshift;  /* [nch] the bias words' left shifts (sc_requant.bias_lshift), or NULL */
   BiasFix *fixes;
   int nfixes;
   int nch;             /* output channels (per-channel arrays' length) */

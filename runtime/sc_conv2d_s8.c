@@ -2,7 +2,7 @@
 #include "sc_internal.h"
 #include "shiftc_rt.h"
 
-/* y[b][oc][oh][ow] = requant_oc(bias[oc] + sum over (ic, kh, kw) of
+/* y[b][oc][oh][ow] = requant_oc(bias[oc] * 2^bias_lshift[oc] + sum over (ic, kh, kw) of
  *   x[b][g*icg + ic][oh*stride_h - pad_t + kh*dil_h][ow*stride_w - pad_l + kw*dil_w]
  *   * weight[oc][ic][kh][kw]),  g = oc / ocg,
  * positions outside the input contributing 0 (this implies the bottom/right padding).
@@ -21,7 +21,7 @@ void sc_conv2d_s8(const sc_conv2d_params *p, const int8_t *x, int8_t *y) {
       const int32_t g = oc / ocg;
       const int8_t *xg = x + ((ptrdiff_t)b * p->in_c + (ptrdiff_t)g * icg) * in_plane;
       const ptrdiff_t wo = oc * w_oc; /* element index of the channel's first weight */
-      const int32_t bias = p->bias ? p->bias[oc] : 0;
+      const int32_t bias = sc_bias_acc(p->bias, &p->rq, oc);
       int8_t *yo = y + ((ptrdiff_t)b * p->out_c + oc) * out_plane;
 
       for (int32_t oh = 0; oh < out_h; oh++) {

@@ -110,7 +110,20 @@ typedef struct sc_requant {
    * added to the rescaled value before the clamp, in output codes; NULL: none. The
    * compiler sets it where a channel's bias does not fit the bias word. */
   const int32_t *out_add;
+  /* Left shift (0..16) per channel of the bias word into the accumulator (the same
+   * fix): a conv/linear channel starts its accumulator at bias[c] * 2^bias_lshift[c],
+   * so a bias_bits-wide word carries a bias (or its fraction of an output LSB) that
+   * needs more bits at the accumulator's scale. Indexed like the bias (always per
+   * channel, whatever per_channel says). NULL: no shift. */
+  const int8_t *bias_lshift;
 } sc_requant;
+
+/* Channel c's bias at the accumulator's scale (0 without a bias). The compiler keeps
+ * |bias[c]| * 2^bias_lshift[c] < 2^31 (legalization bounds the accumulator with it). */
+static inline int32_t sc_bias_acc(const int32_t *bias, const sc_requant *rq, int c) {
+  if (!bias) return 0;
+  return rq->bias_lshift ? sc_lshift_sat(bias[c], rq->bias_lshift[c]) : bias[c];
+}
 
 static inline int32_t sc_requant_apply(const sc_requant *rq, int c, int32_t acc) {
   int i = rq->per_channel ? c : 0;

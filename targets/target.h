@@ -37,10 +37,11 @@ typedef struct LayerCtx {
    *   ln_g    static const int32_t [nch]             l->ln_g (IL_LAYERNORM)
    *   ln_b    static const int64_t [nch]             l->ln_b (IL_LAYERNORM)
    *   out_add static const int32_t [nch]             l->out_add (output-domain addends)
+   *   bias_lshift static const int8_t [nch]          l->bias_lshift (bias words' left shifts)
    * Each is written only when the runtime's params use it (a concat's mult and
    * shift only when it rescales, p.cat.rq != NULL): a target must reference every
    * array named here, or the generated code warns about an unused static. */
-  const char *weight, *bias, *mult, *shift, *table, *inner, *ln_g, *ln_b, *out_add;
+  const char *weight, *bias, *mult, *shift, *table, *inner, *ln_g, *ln_b, *out_add, *bias_lshift;
   /* Input k of the layer inside its function: a parameter ("x", "a", "b", "x0" ...)
    * or, for a constant operand, the name of its quantized static array. */
   const char *in[MAX_OP_INPUTS];

@@ -2,11 +2,12 @@
  * examples/digits_cnn_w4: a 4-bit QAT model with 16-bit biases and BatchNorm channels
  * whose gamma is ~1e-4. `shiftc run --int --raw` over the held-out set is compared
  * with the fake-quant logits codes train.py stored (fakequant.safetensors):
- *   --bias-fix on:  never more than 1 LSB apart, at least 80% equal, and top-1 within
- *                   1 point of the QAT model's. (The issue asks for >= 99% equal; with
- *                   16-bit biases and shift 19 the fraction of an output LSB the framework
- *                   adds cannot be held exactly, and trained dead channels sit at rounding
- *                   boundaries: measured 83%. See the lowbit branch report.)
+ *   --bias-fix on:  at least 99% equal, never more than 1 LSB apart, and top-1 within
+ *                   1 point of the QAT model's. (Not 100%: a dead channel's rescale shift
+ *                   is 19, so the fraction of an output LSB its bias adds needs 19 bits at
+ *                   the accumulator's scale; the 16-bit word shifted left by 3 holds it to
+ *                   2^-16 LSB, and a few outputs of bn2 channel 4 sit closer than that to
+ *                   a rounding tie: measured 3593/3600.)
  *   --bias-fix off: the folded biases are clamped, and agreement visibly drops
  *                   (at least 20 points fewer outputs equal, and some more than 1 LSB off);
  * and the report names every channel touched with its fix. */
@@ -152,7 +153,7 @@ int main(void) {
   if (run_mode("on", want, labels, n, &on)) {
     printf("# bias_fix on: %d/%d outputs equal to the fake-quant codes, max diff %d LSB; top-1 %d/%d "
            "(QAT model %d/%d)\n", on.equal, on.n, on.maxdiff, on.top1, n, qat_top1, n);
-    t_check(on.equal * 100 >= on.n * 80 && on.maxdiff <= 1, "bias_fix on: integer output matches the fake-quant model",
+    t_check(on.equal * 100 >= on.n * 99 && on.maxdiff <= 1, "bias_fix on: integer output matches the fake-quant model",
             "%d/%d equal, max diff %d", on.equal, on.n, on.maxdiff);
     t_check(abs(on.top1 - qat_top1) * 100 <= n, "bias_fix on: top-1 within 1 point of the QAT model",
             "%d vs %d of %d", on.top1, qat_top1, n);
@@ -181,6 +182,12 @@ int main(void) {
   for (const char *s = js; s && (s = strstr(s, "\"fix\": \"output addend")); s++) fixes++;
   t_check(r.status == 0 && rows >= 6 && rows == fixes, "report lists every channel touched (md and json)",
           "status %d, %d md rows, %d json entries", r.status, rows, fixes);
+  /* The dead channels' fractions need more than 16 bits: held by shifting the bias word,
+   * never by enlarging (and so zeroing) the channel's trained weights. */
+  int shifted = 0;
+  for (const char *s = js; s && (s = strstr(s, "\"fix\": \"output addend + bias shift\"")); s++) shifted++;
+  t_check(shifted >= 1 && js && !strstr(js, "enlarge\""), "report: bias words shifted, no weight scale enlarged",
+          "%d channels with a bias shift", shifted);
   t_run_free(&r);
   free(dir), free(input_npy);
   free(md), free(js), free(want), free(labels), free(fq), free(test);

@@ -138,7 +138,7 @@ typedef struct Fam {
   const char *name;
   int cases, fails;
   long outputs;
-  int dyadic, perch, relu, split, nobias, out_add, packed;
+  int dyadic, perch, relu, split, nobias, out_add, packed, bias_lshift;
   long empty; /* pooling windows with no input position */
   char first[1024];
 } Fam;
@@ -151,9 +151,9 @@ static void fam_begin(Fam *f, const char *name) {
 
 static void fam_end(Fam *f) {
   printf("# %s: %d cases, %ld outputs (dyadic %d, per-channel %d, relu %d, k-split %d, "
-         "no bias %d, empty windows %ld, out_add %d, packed weights %d)\n",
+         "no bias %d, empty windows %ld, out_add %d, packed weights %d, bias_lshift %d)\n",
          f->name, f->cases, f->outputs, f->dyadic, f->perch, f->relu, f->split, f->nobias,
-         f->empty, f->out_add, f->packed);
+         f->empty, f->out_add, f->packed, f->bias_lshift);
   if (g_precond)
     t_fail(f->name, "test generator broke a kernel precondition %ld times", g_precond);
   else
@@ -227,10 +227,29 @@ static void make_rq(RqSpec *s, Fam *f, int nch, int64_t maxabs, int32_t k_chunk,
 
 static const char *rq_desc(const sc_requant *rq, char *buf, size_t n) {
   snprintf(buf, n, "%s per_channel=%d shift0=%d mult0=%" PRId32 " lo=%" PRId32 " hi=%" PRId32
-                   " k_chunk=%" PRId32 " pre_shift=%d out_add0=%" PRId32,
+                   " k_chunk=%" PRId32 " pre_shift=%d out_add0=%" PRId32 " bias_lshift0=%d",
            rq->mult ? "dyadic" : "shift", rq->per_channel, rq->shift[0], rq->mult ? rq->mult[0] : 0,
-           rq->lo, rq->hi, rq->k_chunk, rq->pre_shift, rq->out_add ? rq->out_add[0] : 0);
+           rq->lo, rq->hi, rq->k_chunk, rq->pre_shift, rq->out_add ? rq->out_add[0] : 0,
+           rq->bias_lshift ? rq->bias_lshift[0] : -1);
   return buf;
+}
+
+/* Sometimes (one case in four with a bias) 16-bit bias words with a left shift 0..15
+ * per channel into the accumulator (sc_requant.bias_lshift); lsh[] receives them. */
+static const int8_t *pick_bias_lshift(Fam *f, int32_t *bias, int nch, int8_t *lsh) {
+  if (!bias || rnd(4)) return NULL;
+  for (int c = 0; c < nch; c++) {
+    lsh[c] = (int8_t)rnd_range(0, 15);
+    bias[c] = rnd_range(-32767, 32767);
+  }
+  f->bias_lshift++;
+  return lsh;
+}
+
+/* Channel c's bias at the accumulator's scale, written from the definition. */
+static int64_t r_bias(const int32_t *bias, const int8_t *lsh, int c) {
+  if (!bias) return 0;
+  return (int64_t)bias[c] * ((int64_t)1 << (lsh ? lsh[c] : 0));
 }
 
 /* A k-split for a reduction of K terms (or none): chunks from 1 term to past K. */
@@ -293,6 +312,8 @@ static void conv_case(Fam *f, int family) {
   p.weight = packed ? packed : w;
   p.weight_bits = bits;
   p.bias = bias;
+  int8_t lsh_buf[MAXCH];
+  const int8_t *lsh = pick_bias_lshift(f, bias, p.out_c, lsh_buf);
 
   int K = icg * p.k_h * p.k_w;
   int32_t k_chunk;
@@ -319,7 +340,7 @@ static void conv_case(Fam *f, int family) {
                 terms[t++] = xv * w[((oc * icg + ic) * p.k_h + kh) * p.k_w + kw];
               }
           f->empty += !inside;
-          int64_t a = r_reduce(terms, K, bias ? bias[oc] : 0, k_chunk, pre);
+          int64_t a = r_reduce(terms, K, r_bias(bias, lsh, oc), k_chunk, pre);
           acc[((b * p.out_c + oc) * p.out_h + oh) * p.out_w + ow] = a;
           if ((a < 0 ? -a : a) > maxabs) maxabs = a < 0 ? -a : a;
         }
@@ -327,6 +348,7 @@ static void conv_case(Fam *f, int family) {
   RqSpec rs;
   make_rq(&rs, f, p.out_c, maxabs, k_chunk, pre);
   p.rq = rs.rq;
+  p.rq.bias_lshift = lsh;
   int8_t *want = xmalloc(ny), *got = xmalloc(ny);
   for (size_t i = 0; i < ny; i++) want[i] = r_requant(&p.rq, (int)(i / ((size_t)p.out_h * p.out_w) % (size_t)p.out_c), acc[i]);
   sc_conv2d_s8(&p, x, got);
@@ -382,6 +404,8 @@ static void linear_case(Fam *f, int split) {
   p.weight = packed ? packed : w;
   p.weight_bits = bits;
   p.bias = bias;
+  int8_t lsh_buf[MAXCH];
+  const int8_t *lsh = pick_bias_lshift(f, bias, p.out, lsh_buf);
   int32_t k_chunk;
   int pre;
   pick_split(p.in, split, &k_chunk, &pre);
@@ -391,13 +415,14 @@ static void linear_case(Fam *f, int split) {
   for (int r = 0; r < p.rows; r++)
     for (int o = 0; o < p.out; o++) {
       for (int i = 0; i < p.in; i++) terms[i] = (int64_t)x[r * p.in + i] * w[o * p.in + i];
-      int64_t a = r_reduce(terms, p.in, bias ? bias[o] : 0, k_chunk, pre);
+      int64_t a = r_reduce(terms, p.in, r_bias(bias, lsh, o), k_chunk, pre);
       acc[r * p.out + o] = a;
       if ((a < 0 ? -a : a) > maxabs) maxabs = a < 0 ? -a : a;
     }
   RqSpec rs;
   make_rq(&rs, f, p.out, maxabs, k_chunk, pre);
   p.rq = rs.rq;
+  p.rq.bias_lshift = lsh;
   int8_t *want = xmalloc(ny), *got = xmalloc(ny);
   for (size_t i = 0; i < ny; i++) want[i] = r_requant(&p.rq, (int)(i % (size_t)p.out), acc[i]);
   sc_linear_s8(&p, x, got);
@@ -829,7 +854,7 @@ static void test_fixed(void) {
   int8_t x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1}, y[9];
   int8_t shift0 = 0;
   sc_conv2d_params p = {1, 1, 3, 3, 1, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, w, NULL,
-                        {NULL, &shift0, 0, -127, 127, 0, 0, NULL}, 8};
+                        {NULL, &shift0, 0, -127, 127, 0, 0, NULL, NULL}, 8};
   sc_conv2d_s8(&p, x, y);
   int ok = y[0] == 1 + 2 + 4 + 5 && y[4] == 45 && y[8] == 5 + 6 + 8 + 9;
   /* split into chunks of 2 terms with pre_shift 1 over the centre: (pad terms count)
@@ -864,7 +889,13 @@ static void test_packed_layout(void) {
   l.rq.out_add = &add;
   sc_linear_s8(&l, x, &y3);
   ok = ok && y3 == -5;
-  t_check(ok, "packed weight layout by hand (4-bit 0xE1 0x97, 3-bit straddling) and out_add",
+  /* and a bias word 3 shifted left by 2 into the accumulator: 0 + 12 - 5 */
+  int32_t bias = 3;
+  int8_t lsh = 2;
+  l.bias = &bias, l.rq.bias_lshift = &lsh;
+  sc_linear_s8(&l, x, &y3);
+  ok = ok && y3 == 7;
+  t_check(ok, "packed weight layout by hand (4-bit 0xE1 0x97, 3-bit straddling), out_add and bias_lshift",
           "bytes %02x %02x / %02x %02x, y8=%d y3=%d", (uint8_t)p4[0], (uint8_t)p4[1], (uint8_t)p3[0],
           (uint8_t)p3[1], y8, y3);
   free(p4), free(p3);

@@ -454,7 +454,7 @@ static void test_requant(void) {
       mult[k] = rnd_range(1 << 30, INT32_MAX);
       shift[k] = (int8_t)rnd_range(-4, 24);
     }
-    sc_requant rq = {rnd64() & 1 ? mult : NULL, shift, (int)(rnd64() & 1), 0, 0, 0, 0};
+    sc_requant rq = {rnd64() & 1 ? mult : NULL, shift, (int)(rnd64() & 1), 0, 0, 0, 0, NULL, NULL};
     rq.lo = rnd64() & 1 ? 0 : -rnd_range(1, 127);
     rq.hi = rnd_range(1, 127);
     int c = rnd_range(0, 3), i = rq.per_channel ? c : 0;
