@@ -59,9 +59,9 @@ bool packed_packs_weights(const LayerCtx *c) {
   int groups, n, k;
   gemm_shape(l, &groups, &n, &k);
   if (rq->k_chunk != 0 || !l->weight || w != l->weight) return false;
-  /* Sub-byte codes stored packed, and output-domain bias addends (bias_fix), stay on
-   * the scalar kernels, which implement both. */
-  if (l->weight_bits != 8 || rq->out_add) return false;
+  /* Sub-byte codes stored packed, output-domain bias addends and shifted bias words
+   * (bias_fix) stay on the scalar kernels, which implement all three. */
+  if (l->weight_bits != 8 || rq->out_add || rq->bias_lshift) return false;
   if ((int64_t)groups * n * k != l->weight_count) return false;
   return l->kind == IL_LINEAR || k <= SC_PATCH_MAX;
 }
