@@ -812,6 +812,17 @@ bool onnx_op_supported(const char *op_type);
  * must exist); write failures are user errors. */
 void write_nn_model(const Graph *g, const char *outdir);
 
+/* -------------------------------------------------------------- nn_blocks.c */
+
+/* A subgraph repeated with different weights: `count` consecutive windows of `len`
+ * nodes from node `start`, each handing the value of its node `ret` (an offset in the
+ * window) to the rest of the graph. */
+typedef struct NnRepeat {
+  int start, len, count, ret;
+} NnRepeat;
+/* The repeats of g, longest first, disjoint; *out is malloc'd (NULL if none). */
+int nn_find_repeats(const Graph *g, NnRepeat **out);
+
 /* -------------------------------------------------------- onnx_patterns.c */
 
 /* Rewrites exporters' idioms into core ops (MatMul + Add -> linear with bias, the

@@ -6,6 +6,8 @@ set -e
 need_build="flex:flex bison:bison gcc:gcc make:make protoc-c:protobuf-c-compiler"
 need_build_hdr="/usr/include/yaml.h:libyaml-dev /usr/include/cjson/cJSON.h:libcjson-dev /usr/include/protobuf-c/protobuf-c.h:libprotobuf-c-dev /usr/include/onnx/onnx.proto:libonnx-dev"
 need_test="clang:clang chromium:chromium"
+# ONNX Runtime reference (tests/cli/test_onnx_ort.c; tools/ort-install.sh puts it in build/ort)
+need_test="$need_test node:nodejs npm:npm"
 # ONNX conformance cases (tests/unit/test_onnx_conformance.c)
 need_test_files="/usr/share/libonnx-testdata/data/node:libonnx-testdata"
 # The SIMD and embedded targets' tests (tests/cli/test_targets.c, test_baremetal.c):

@@ -7,6 +7,8 @@ Trains two models and exports them with torch.onnx.export:
   digits_encoder13.onnx    Transformer encoder: the 8 pixel rows as 8 tokens, linear embedding,
   digits_encoder17.onnx    one nn.TransformerEncoderLayer (d=16, 2 heads, GELU), mean over tokens,
                            linear (the same weights at opset 13 and 17)
+  digits_encoder2l.onnx    the same with two encoder layers (opset 13): `shiftc import` writes
+                           them as one `block` called twice
 and writes next to this script: test.safetensors / calib.safetensors (input `image`, `labels`),
 sample.npy (8 test images) with each model's PyTorch outputs on them (<model>.expected.npy),
 digits_dwcnn.yaml, float_accuracy.txt.
@@ -61,6 +63,23 @@ class Encoder(nn.Module):
         return self.fc(t.mean(dim=1))
 
 
+class Encoder2L(nn.Module):
+    """Encoder with two layers of different weights (a repeated subgraph for `import`)."""
+    def __init__(self, d=16):
+        super().__init__()
+        self.embed = nn.Linear(8, d)
+        self.layers = nn.ModuleList(nn.TransformerEncoderLayer(d, 2, dim_feedforward=32, dropout=0.0,
+                                                               activation="gelu", batch_first=True)
+                                    for _ in range(2))
+        self.fc = nn.Linear(d, 10)
+
+    def forward(self, x):
+        t = self.embed(x.reshape(x.shape[0], 8, 8))
+        for layer in self.layers:
+            t = layer(t)
+        return self.fc(t.mean(dim=1))
+
+
 def export(model, path, opset):
     model.eval()
     torch.onnx.export(model, torch.zeros(1, 1, 8, 8), path, input_names=["image"], output_names=["logits"],
@@ -78,7 +97,8 @@ def main():
     np.save(j("sample.npy"), sample)
     lines = []
     for name, model, epochs, lr, opsets in (("digits_dwcnn", DWCNN(), 30, 3e-3, (13,)),
-                                            ("digits_encoder", Encoder(), 40, 3e-3, (13, 17))):
+                                            ("digits_encoder", Encoder(), 40, 3e-3, (13, 17)),
+                                            ("digits_encoder2l", Encoder2L(), 40, 3e-3, (13,))):
         tu.deterministic(0)
         tu.train(model, xtr, ytr, epochs=epochs, lr=lr, weight_decay=1e-4, batch=32)
         correct = int((tu.evaluate(model, xte) == yte).sum())

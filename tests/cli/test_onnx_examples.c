@@ -3,7 +3,8 @@
  *   - `shiftc run --float` on each .onnx is within 1e-4 of PyTorch's outputs on the
  *     8 sample images (<model>.expected.npy);
  *   - `shiftc import` writes a .nn + .safetensors whose float outputs equal the .onnx's
- *     bit for bit;
+ *     bit for bit; the two encoder layers of digits_encoder2l are written as one `block`
+ *     called twice (and the one-layer models have no block);
  *   - the CNN compiles to int8 and its goldens pass `shiftc verify`. */
 #define _GNU_SOURCE
 #include "testlib.h"
@@ -14,7 +15,7 @@
 #include <string.h>
 
 #define EX "examples/onnx_digits/"
-static const char *models[] = {"digits_dwcnn", "digits_encoder13", "digits_encoder17"};
+static const char *models[] = {"digits_dwcnn", "digits_encoder13", "digits_encoder17", "digits_encoder2l"};
 
 /* A float32 .npy's data (after its header); n values. */
 static float *npy_data(const char *path, size_t *n, char **whole) {
@@ -65,6 +66,16 @@ int main(void) {
     char *w3;
     float *again = npy_data(nnout, &n3, &w3);
     t_check(again && n3 == n1 && memcmp(again, got, n1 * 4) == 0, label, "outputs differ");
+    char *text = t_read_file(nn, NULL);
+    int blocks = 0, calls = 0;
+    for (const char *p = text; p && (p = strstr(p, "\nblock layer(")); p++) blocks++;
+    for (const char *p = text; p && (p = strstr(p, " = layer(")); p++) calls++;
+    bool two = strcmp(m, "digits_encoder2l") == 0;
+    snprintf(label, sizeof label, "onnx example %s: import writes %s", m,
+             two ? "the repeated encoder layer as one block called twice" : "no block");
+    t_check(text && blocks == (two ? 1 : 0) && calls == (two ? 2 : 0), label, "%d block definitions, %d calls",
+            blocks, calls);
+    free(text);
     free(w1), free(w2), free(w3);
   }
   char cdir[512];
