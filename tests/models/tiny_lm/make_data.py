@@ -6,6 +6,7 @@
                         holds them (the compiler rounds them to int32)
    test.safetensors     ids [64,8] and labels [64]: the float model's top-1 over its
                         flattened [8,50] logits, so `eval` measures integer/float agreement
+   bad_ids.npy          one sample [1,8] with ids outside the table (and NaN)
 """
 import json
 import struct
@@ -53,3 +54,6 @@ save("calib.safetensors", {"ids": calib.astype(np.float32)})
 test = rng.integers(0, V, (64, T))
 labels = np.array([np.argmax(forward(w, t)) for t in test], dtype=np.int64)
 save("test.safetensors", {"ids": test.astype(np.float32), "labels": labels})
+# Ids no table row has (-1, V, NaN, 1e12), with valid ones: `run --int` must give the
+# zero row for those and not crash (tests/cli/test_sqnr.c).
+np.save("bad_ids.npy", np.array([[3, -1, V, np.nan, 1e12, 0, V - 1, 7]], dtype=np.float32))
