@@ -129,6 +129,17 @@ void put_i8_array(StrBuf *sb, const char *comment, const char *name, const int8_
   sb_puts(sb, "};\n");
 }
 
+/* n int32 ids stored in native order at v (unaligned bytes), 8 to a line. */
+static void put_id_rows(StrBuf *sb, const int8_t *v, int64_t n, const char *indent) {
+  for (int64_t i = 0; i < n; i++) {
+    int32_t id;
+    memcpy(&id, v + i * (int64_t)sizeof id, sizeof id);
+    if (i % 8 == 0) sb_puts(sb, indent);
+    sb_printf(sb, "%11d,", (int)id);
+    if (i % 8 == 7 || i == n - 1) sb_putc(sb, '\n');
+  }
+}
+
 static void put_i32_array(StrBuf *sb, const char *comment, const char *name, const int32_t *v, int64_t n) {
   if (comment) sb_printf(sb, "/* %s */\n", comment);
   sb_printf(sb, "static const int32_t %s[%lld] = {\n", name, (long long)n);
@@ -301,6 +312,8 @@ typedef struct Emit {
 } Emit;
 
 static const Value *val(const Emit *e, int v) { return &e->g->values[v]; }
+/* An i32 input of token ids (QPARAM_ID_BITS): int32 ids, not int8 codes, at the API. */
+static bool is_ids(const Value *v) { return v->q && v->q->bits == QPARAM_ID_BITS; }
 static int64_t numel(const Emit *e, int v) { return shape_numel(&e->g->values[v].shape); }
 
 static int input_index(const Emit *e, int storage) {
@@ -460,7 +473,13 @@ static void emit_header(const Emit *e, StrBuf *h) {
   sb_printf(h, " * Integer-only inference: int8 codes in, int8 codes out; no heap, no libm, and no\n"
                " * floats except in the quantize/dequantize helpers. The code keeps no state: calls\n"
                " * may run concurrently, each with an arena of its own.\n *\n");
-  if (!e->multi) {
+  if (!e->multi && is_ids(val(e, g->inputs[0]))) {
+    sb_printf(h, " *   static int8_t arena[%s_ARENA_SIZE];   (any alignment)\n", M);
+    sb_printf(h, " *   int32_t ids[%s_INPUT_SIZE];  int8_t y[%s_OUTPUT_SIZE];\n", M, M);
+    sb_printf(h, " *   %s_quantize_input(float_ids, (int8_t *)ids);   float ids -> int32 (or fill ids)\n", m);
+    sb_printf(h, " *   %s_run((const int8_t *)ids, y, arena);         returns 0\n", m);
+    sb_printf(h, " *   %s_dequantize_output(y, result);              codes -> floats\n", m);
+  } else if (!e->multi) {
     sb_printf(h, " *   static int8_t arena[%s_ARENA_SIZE];   (any alignment)\n", M);
     sb_printf(h, " *   int8_t x[%s_INPUT_SIZE], y[%s_OUTPUT_SIZE];\n", M, M);
     sb_printf(h, " *   %s_quantize_input(features, x);   floats -> codes\n", m);
@@ -484,7 +503,22 @@ static void emit_header(const Emit *e, StrBuf *h) {
     sb_printf(h, " * output %s : %s\n", val(e, g->outputs[i])->name, s);
     free(s);
   }
-  sb_puts(h, " * A value is real = code * scale; codes lie in [-127, 127]. */\n");
+  sb_puts(h, " * A value is real = code * scale; codes lie in [-127, 127].");
+  for (int i = 0; i < g->ninputs; i++) {
+    if (!is_ids(val(e, g->inputs[i]))) continue;
+    char *N = e->multi ? xformat("%s_INPUT_%s", M, e->in_ident[i]) : xformat("%s_INPUT", M);
+    char *NU = upper(N);
+    char *fn = e->multi ? xformat("%s_quantize_input_%s", m, e->in_ident[i]) : xformat("%s_quantize_input", m);
+    sb_printf(h, "\n * Input %s holds token ids, not codes: its pointer (const int8_t * in the API)\n"
+                 " * points at %s_SIZE int32_t ids (native endianness, 4-byte aligned), and\n"
+                 " * %s(x, q) writes the nearest integers of float ids x as int32 into q\n"
+                 " * (4 * %s_SIZE bytes). An id outside the table gives a row of zeros.",
+              val(e, g->inputs[i])->name, NU, fn, NU);
+    free(N);
+    free(NU);
+    free(fn);
+  }
+  sb_puts(h, " */\n");
   sb_printf(h, "#ifndef %s_H\n#define %s_H\n\n#include <stdint.h>\n\n", M, M);
   sb_puts(h, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
   int64_t in_total = 0, out_total = 0;
@@ -494,16 +528,20 @@ static void emit_header(const Emit *e, StrBuf *h) {
     const Value *x = val(e, g->inputs[0]), *y = val(e, g->outputs[0]);
     char *xs = shape_text(&x->shape), *ys = shape_text(&y->shape);
     char *xsc = float_literal((float)x->q->scale), *ysc = float_literal((float)y->q->scale);
-    sb_printf(h, "#define %s_INPUT_SIZE %lld /* int8 codes of %s %s */\n", M, (long long)in_total, x->name, xs);
+    sb_printf(h, "#define %s_INPUT_SIZE %lld /* %s of %s %s */\n", M, (long long)in_total,
+              is_ids(x) ? "int32 token ids" : "int8 codes", x->name, xs);
     sb_printf(h, "#define %s_OUTPUT_SIZE %lld /* int8 codes of %s %s */\n", M, (long long)out_total, y->name, ys);
     sb_printf(h, "#define %s_ARENA_SIZE %lld /* bytes of scratch the caller provides */\n", M,
               (long long)(e->p->arena_bytes > 0 ? e->p->arena_bytes : 1));
-    sb_printf(h, "#define %s_INPUT_SCALE %s /* real = code * scale */\n", M, xsc);
+    sb_printf(h, "#define %s_INPUT_SCALE %s /* %s */\n", M, xsc, is_ids(x) ? "ids: not quantized" : "real = code * scale");
     sb_printf(h, "#define %s_OUTPUT_SCALE %s\n\n", M, ysc);
     sb_printf(h, "/* Runs the model on one input; the arena holds every intermediate tensor (the\n"
                  " * caller's, %s_ARENA_SIZE bytes, reused between calls). Returns 0. */\n", M);
     sb_printf(h, "int %s_run(const int8_t *input, int8_t *output, void *arena);\n", m);
-    sb_printf(h, "/* %s_INPUT_SIZE floats to codes: q = clamp(round_half_up(x / scale), -127, 127). */\n", M);
+    if (is_ids(x))
+      sb_printf(h, "/* %s_INPUT_SIZE float ids to int32 ids in q's 4 * %s_INPUT_SIZE bytes. */\n", M, M);
+    else
+      sb_printf(h, "/* %s_INPUT_SIZE floats to codes: q = clamp(round_half_up(x / scale), -127, 127). */\n", M);
     sb_printf(h, "void %s_quantize_input(const float *x, int8_t *q);\n", m);
     sb_printf(h, "/* %s_OUTPUT_SIZE codes to floats: y = q * scale. */\n", M);
     sb_printf(h, "void %s_dequantize_output(const int8_t *q, float *y);\n", m);
@@ -526,7 +564,8 @@ static void emit_header(const Emit *e, StrBuf *h) {
         char *s = shape_text(&v->shape), *sc = float_literal((float)v->q->scale);
         sb_printf(h, "#define %s_%s_%s %d /* %s %s: index into %ss[] */\n", M, kind, N, i, v->name, s,
                   pass ? "output" : "input");
-        sb_printf(h, "#define %s_%s_%s_SIZE %lld\n", M, kind, N, (long long)numel(e, v->id));
+        sb_printf(h, "#define %s_%s_%s_SIZE %lld%s\n", M, kind, N, (long long)numel(e, v->id),
+                  is_ids(v) ? " /* int32 token ids */" : "");
         sb_printf(h, "#define %s_%s_%s_SCALE %s\n", M, kind, N, sc);
         free(N);
         free(s);
@@ -552,7 +591,12 @@ static void emit_layer_arrays(const Emit *e, StrBuf *c, const LayerCtx *x) {
   const ILayer *l = x->l;
   if (l->weight && !(e->t->packs_weights && e->t->packs_weights(x))) {
     char *comment;
-    if (l->kind == IL_CONV2D)
+    const Shape *ys = &val(e, l->out)->shape;
+    int64_t dim = ys->rank ? ys->d[ys->rank - 1] : 1;
+    if (l->kind == IL_EMBEDDING)
+      comment = xformat("embedding table [rows=%lld][dim=%lld], int8 codes at the output's scale",
+                        (long long)(dim ? l->weight_count / dim : 0), (long long)dim);
+    else if (l->kind == IL_CONV2D)
       comment = xformat("weights [out_c=%d][in_c/groups=%d][k_h=%d][k_w=%d], %d-bit codes", l->p.conv.out_c,
                         l->p.conv.in_c / l->p.conv.groups, l->p.conv.k_h, l->p.conv.k_w, l->weight_bits);
     else
@@ -738,6 +782,18 @@ static void emit_edges(const Emit *e, StrBuf *c) {
                         : xformat("%s_quantize_input", e->model);
     char *N = e->multi ? xformat("%s_INPUT_%s", e->MODEL, e->in_ident[i]) : xformat("%s_INPUT", e->MODEL);
     char *NU = upper(N);
+    if (is_ids(v)) {
+      sb_printf(c, "/* Float ids to int32 (sc_id_from_f32: nearest, halves up), as `shiftc run --int`;\n"
+                   " * q receives %s_SIZE int32_t in native byte order. */\n", NU);
+      sb_printf(c, "void %s(const float *x, int8_t *q) {\n", fn);
+      sb_printf(c, "  for (size_t i = 0; i < %s_SIZE; i++) {\n    const int32_t id = sc_id_from_f32(x[i]);\n"
+                   "    memcpy(q + i * sizeof id, &id, sizeof id);\n  }\n}\n\n", NU);
+      free(inv);
+      free(fn);
+      free(N);
+      free(NU);
+      continue;
+    }
     sb_printf(c, "/* 1 / %s_SCALE, rounded to float once: what `shiftc run --int` multiplies by. */\n", NU);
     sb_printf(c, "#define %s_INV_SCALE %s\n\n", NU, inv);
     sb_printf(c, "void %s(const float *x, int8_t *q) {\n", fn);
@@ -811,7 +867,7 @@ static void emit_golden(const Emit *e, StrBuf *c, const Samples *src, int n) {
   const char *m = e->model, *M = e->MODEL;
   int8_t **in = xcalloc((size_t)g->ninputs, sizeof(int8_t *));
   int8_t **out = xcalloc((size_t)g->noutputs, sizeof(int8_t *));
-  for (int k = 0; k < g->ninputs; k++) in[k] = xmalloc((size_t)(numel(e, g->inputs[k]) * (n ? n : 1)));
+  for (int k = 0; k < g->ninputs; k++) in[k] = xmalloc((size_t)(value_code_bytes(val(e, g->inputs[k])) * (n ? n : 1)));
   for (int k = 0; k < g->noutputs; k++) out[k] = xmalloc((size_t)(numel(e, g->outputs[k]) * (n ? n : 1)));
   IntRun *r = n ? int_run_new(p) : NULL;
   const int8_t **one = xcalloc((size_t)g->ninputs, sizeof(int8_t *));
@@ -820,8 +876,9 @@ static void emit_golden(const Emit *e, StrBuf *c, const Samples *src, int n) {
       int64_t per = numel(e, g->inputs[k]);
       if (src[k].per_sample != per) internal_error("golden samples of input %d have %lld values, not %lld", k,
                                                    (long long)src[k].per_sample, (long long)per);
-      quantize_values(val(e, g->inputs[k])->q, src[k].data + (size_t)i * (size_t)per, in[k] + i * per, per);
-      one[k] = in[k] + i * per;
+      int64_t bytes = value_code_bytes(val(e, g->inputs[k]));
+      quantize_values(val(e, g->inputs[k])->q, src[k].data + (size_t)i * (size_t)per, in[k] + i * bytes, per);
+      one[k] = in[k] + i * bytes;
     }
     int_run(r, one);
     for (int k = 0; k < g->noutputs; k++) {
@@ -851,16 +908,20 @@ static void emit_golden(const Emit *e, StrBuf *c, const Samples *src, int n) {
                                       pass ? e->out_ident[k] : e->in_ident[k])
                             : xformat("%s_%s_SIZE", M, pass ? "OUTPUT" : "INPUT");
       char *SZ = upper(size);
-      sb_printf(c, "/* %s %s: codes at scale %.9g */\n", kind, val(e, v)->name, val(e, v)->q->scale);
-      sb_printf(c, "extern const int8_t %s[][%s];\n", arr, SZ);
+      bool ids = is_ids(val(e, v));
+      const char *type = ids ? "int32_t" : "int8_t";
+      if (ids) sb_printf(c, "/* %s %s: int32 token ids */\n", kind, val(e, v)->name);
+      else sb_printf(c, "/* %s %s: codes at scale %.9g */\n", kind, val(e, v)->name, val(e, v)->q->scale);
+      sb_printf(c, "extern const %s %s[][%s];\n", type, arr, SZ);
       if (n == 0) {
-        sb_printf(c, "const int8_t %s[1][%s] = {{0}}; /* no goldens (golden: 0): one row of zeros */\n\n", arr, SZ);
+        sb_printf(c, "const %s %s[1][%s] = {{0}}; /* no goldens (golden: 0): one row of zeros */\n\n", type, arr, SZ);
       } else {
-        sb_printf(c, "const int8_t %s[%s_GOLDEN_COUNT][%s] = {\n", arr, M, SZ);
+        sb_printf(c, "const %s %s[%s_GOLDEN_COUNT][%s] = {\n", type, arr, M, SZ);
         const int8_t *data = pass ? out[k] : in[k];
         for (int i = 0; i < n; i++) {
           sb_printf(c, "  { /* golden %d */\n", i);
-          put_i8_rows(c, data + i * per, per, "    ");
+          if (ids) put_id_rows(c, data + i * per * (int64_t)sizeof(int32_t), per, "    ");
+          else put_i8_rows(c, data + i * per, per, "    ");
           sb_puts(c, "  },\n");
         }
         sb_puts(c, "};\n\n");
@@ -927,6 +988,10 @@ static void emit_test(const Emit *e, StrBuf *c) {
   char **arr = xcalloc((size_t)nio, sizeof(char *)), **buf = xcalloc((size_t)nio, sizeof(char *));
   char **size = xcalloc((size_t)nio, sizeof(char *)), **f32 = xcalloc((size_t)nio, sizeof(char *));
   char **quant = xcalloc((size_t)nio, sizeof(char *));
+  /* An id input's arrays are int32_t: the checks compare its bytes, the run gets it as
+   * the API's const int8_t *. */
+  bool *ids = xcalloc((size_t)nio, sizeof(bool));
+  for (int k = 0; k < g->ninputs; k++) ids[k] = is_ids(val(e, g->inputs[k]));
   for (int k = 0; k < nio; k++) {
     bool is_out = k >= g->ninputs;
     int idx = is_out ? k - g->ninputs : k;
@@ -938,7 +1003,7 @@ static void emit_test(const Emit *e, StrBuf *c) {
     free(SZ);
     arr[k] = e->multi ? xformat("%s_golden_%s_%s", m, kind, id) : xformat("%s_golden_%s", m, kind);
     buf[k] = e->multi ? xformat("%s_%s", is_out ? "output" : "codes", id) : xstrdup(is_out ? "output" : "codes");
-    sb_printf(c, "extern const int8_t %s[][%s];\n", arr[k], size[k]);
+    sb_printf(c, "extern const %s %s[][%s];\n", ids[k] ? "int32_t" : "int8_t", arr[k], size[k]);
     if (!is_out) {
       f32[k] = e->multi ? xformat("%s_golden_input_%s_f32", m, id) : xformat("%s_golden_input_f32", m);
       quant[k] = e->multi ? xformat("%s_quantize_input_%s", m, id) : xformat("%s_quantize_input", m);
@@ -947,7 +1012,7 @@ static void emit_test(const Emit *e, StrBuf *c) {
   }
   sb_printf(c, "\n/* static: no stack needed for the tensors; the union aligns the arena for any use. */\n");
   sb_printf(c, "static union {\n  int8_t bytes[%s_ARENA_SIZE];\n  uint64_t align;\n} arena;\n", M);
-  for (int k = 0; k < nio; k++) sb_printf(c, "static int8_t %s[%s];\n", buf[k], size[k]);
+  for (int k = 0; k < nio; k++) sb_printf(c, "static %s %s[%s];\n", ids[k] ? "int32_t" : "int8_t", buf[k], size[k]);
   sb_puts(c, "\n/* The first byte where got and want differ, or -1. */\n"
              "static long first_difference(const int8_t *got, const int8_t *want, long n) {\n"
              "  for (long j = 0; j < n; j++)\n"
@@ -967,15 +1032,22 @@ static void emit_test(const Emit *e, StrBuf *c) {
   sb_puts(c, "  for (int i = 0; i < count; i++) {\n    int ok = 1;\n");
   sb_puts(c, "    /* The float sample quantizes to the stored codes, as in `shiftc run --int`. */\n");
   for (int k = 0; k < g->ninputs; k++) {
+    if (ids[k]) {
+      sb_printf(c, "    %s(%s[i], (int8_t *)%s);\n", quant[k], f32[k], buf[k]);
+      sb_printf(c, "    ok = ok && same(i, \" in %s\", (const int8_t *)%s, (const int8_t *)%s[i], 4L * %s);\n",
+                quant[k], buf[k], arr[k], size[k]);
+      continue;
+    }
     sb_printf(c, "    %s(%s[i], %s);\n", quant[k], f32[k], buf[k]);
     sb_printf(c, "    ok = ok && same(i, \" in %s\", %s, %s[i], %s);\n", quant[k], buf[k], arr[k], size[k]);
   }
   sb_puts(c, "    memset(arena.bytes, 0xA5, sizeof arena.bytes);\n");
   if (!e->multi) {
-    sb_printf(c, "    int status = %s_run(%s[i], %s, arena.bytes);\n", m, arr[0], buf[1]);
+    sb_printf(c, "    int status = %s_run(%s%s[i], %s, arena.bytes);\n", m, ids[0] ? "(const int8_t *)" : "", arr[0],
+              buf[1]);
   } else {
     sb_printf(c, "    const int8_t *inputs[%s_NUM_INPUTS] = {", M);
-    for (int k = 0; k < g->ninputs; k++) sb_printf(c, "%s%s[i]", k ? ", " : "", arr[k]);
+    for (int k = 0; k < g->ninputs; k++) sb_printf(c, "%s%s%s[i]", k ? ", " : "", ids[k] ? "(const int8_t *)" : "", arr[k]);
     sb_printf(c, "};\n    int8_t *outputs[%s_NUM_OUTPUTS] = {", M);
     for (int k = g->ninputs; k < nio; k++) sb_printf(c, "%s%s", k > g->ninputs ? ", " : "", buf[k]);
     sb_printf(c, "};\n    int status = %s_run(inputs, outputs, arena.bytes);\n", m);
@@ -1001,6 +1073,7 @@ static void emit_test(const Emit *e, StrBuf *c) {
   free(size);
   free(f32);
   free(quant);
+  free(ids);
 }
 
 static void emit_makefile(const Emit *e, StrBuf *mk, char **rt, int nrt) {

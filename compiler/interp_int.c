@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+int64_t value_code_bytes(const Value *v) {
+  return shape_numel(&v->shape) * (v->q && v->q->bits == QPARAM_ID_BITS ? (int64_t)sizeof(int32_t) : 1);
+}
+
 IntRun *int_run_new(const IntProgram *p) {
   const Graph *g = p->g;
   IntRun *r = xcalloc(1, sizeof(IntRun));
@@ -14,7 +18,7 @@ IntRun *int_run_new(const IntProgram *p) {
   r->buf = xcalloc((size_t)g->nvalues, sizeof(int8_t *));
   for (int v = 0; v < g->nvalues; v++)
     if (p->storage[v] == v && !g->values[v].is_const)
-      r->buf[v] = xcalloc((size_t)shape_numel(&g->values[v].shape), 1);
+      r->buf[v] = xcalloc((size_t)value_code_bytes(&g->values[v]), 1);
   for (int v = 0; v < g->nvalues; v++)
     if (p->storage[v] != v) r->buf[v] = r->buf[p->storage[v]];
   int32_t words = 1;
@@ -34,6 +38,13 @@ void int_run_free(IntRun *r) {
 }
 
 void quantize_values(const QParam *q, const float *x, int8_t *out, int64_t n) {
+  if (q->bits == QPARAM_ID_BITS) {
+    for (int64_t i = 0; i < n; i++) {
+      int32_t id = sc_id_from_f32(x[i]);
+      memcpy(out + i * (int64_t)sizeof id, &id, sizeof id); /* native endianness, as generated code */
+    }
+    return;
+  }
   float inv = (float)(1.0 / q->scale);
   for (int64_t i = 0; i < n; i++) out[i] = sc_quantize_f32(x[i], inv);
 }
@@ -54,7 +65,7 @@ void int_run(IntRun *r, const int8_t *const *inputs) {
   const IntProgram *p = r->p;
   const Graph *g = p->g;
   for (int i = 0; i < g->ninputs; i++)
-    memcpy(r->buf[g->inputs[i]], inputs[i], (size_t)shape_numel(&g->values[g->inputs[i]].shape));
+    memcpy(r->buf[g->inputs[i]], inputs[i], (size_t)value_code_bytes(&g->values[g->inputs[i]]));
   for (int i = 0; i < p->nlayers; i++) int_run_layer(r, i);
 }
 
@@ -82,6 +93,14 @@ void int_run_layer(IntRun *r, int k) {
   }
   case IL_MATMUL_SOFTMAX: sc_matmul_softmax_s8(&l->p.mmsm, a, operand(r, l->in[1]), y, r->scratch); break;
   case IL_LAYERNORM: sc_layernorm_s8(&l->p.ln, a, y); break;
+  case IL_EMBEDDING: {
+    /* The ids buffer holds int32 (xcalloc: aligned); dim from the output's last axis. */
+    const Shape *ys = &r->p->g->values[l->out].shape;
+    int32_t dim = (int32_t)ys->d[ys->rank - 1];
+    sc_embedding_s8((int32_t)shape_numel(&r->p->g->values[l->in[0]].shape), (const int32_t *)(const void *)a,
+                    (int32_t)(dim ? l->weight_count / dim : 0), dim, l->weight, y);
+    break;
+  }
   case IL_CONCAT: {
     const int8_t *xs[MAX_OP_INPUTS];
     for (int i = 0; i < l->nin; i++) xs[i] = operand(r, l->in[i]);

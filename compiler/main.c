@@ -271,7 +271,7 @@ static int cmd_run_int(const Options *o) {
   int n = s[0].n;
   IntRun *r = int_run_new(p);
   int8_t **codes = xcalloc((size_t)g->ninputs, sizeof(int8_t *));
-  for (int k = 0; k < g->ninputs; k++) codes[k] = xmalloc((size_t)s[k].per_sample);
+  for (int k = 0; k < g->ninputs; k++) codes[k] = xmalloc((size_t)value_code_bytes(&g->values[g->inputs[k]]));
   float **out = xcalloc((size_t)g->noutputs, sizeof(float *));
   int8_t **raw = xcalloc((size_t)g->noutputs, sizeof(int8_t *));
   for (int k = 0; k < g->noutputs; k++) {

@@ -51,7 +51,7 @@ Measurement measure(const IntProgram *p, const Graph *fg, const Samples *s, int 
   IntRun *ir = int_run_new(p);
   const float **fin = xcalloc((size_t)g->ninputs, sizeof(float *));
   int8_t **codes = xcalloc((size_t)g->ninputs, sizeof(int8_t *));
-  for (int k = 0; k < g->ninputs; k++) codes[k] = xmalloc((size_t)s[k].per_sample);
+  for (int k = 0; k < g->ninputs; k++) codes[k] = xmalloc((size_t)value_code_bytes(&g->values[g->inputs[k]]));
   const Value *fout = &fg->values[fg->outputs[0]], *qout = &g->values[g->outputs[0]];
   int64_t classes = shape_numel(&fout->shape);
   for (int i = 0; i < n; i++) {

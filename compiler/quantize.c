@@ -305,6 +305,23 @@ static void weight_codes(const float *w, int64_t n, double sign, double s, int q
     out[j] = (int8_t)(v > qmax ? qmax : v < -qmax ? -qmax : v);
   }
 }
+QParam *table_q(Q *q, int v, const float *w, int64_t n, int8_t *codes) {
+  Value *val = &q->g->values[v];
+  QParam *qp;
+  if (val->quant.set) {
+    qp = activation_q(q, v); /* @quant on the output wins; the table is coded at that scale */
+  } else {
+    if (val->q) internal_error("value '%s' was quantized before its table scale was set", val->name);
+    qp = new_qparam();
+    qp->bits = 8;
+    qp->scale = weight_scale(q, w, n, 8, &qp->exp);
+    for (int64_t i = 0; i < n; i++) qp->amax = fmax(qp->amax, fabs(w[i]));
+    val->q = qp;
+  }
+  weight_codes(w, n, 1, qp->scale, qmax_of(qp->bits), codes);
+  return qp;
+}
+
 static double codes_sqnr_db(const float *ref, const int8_t *codes, int64_t n, double s_eff) {
   double sig = 0, err = 0;
   for (int64_t j = 0; j < n; j++) {
@@ -865,6 +882,28 @@ static void q_concat(Q *q, int ni) {
 
 /* ------------------------------------------------------------------- driver */
 
+/* An i32 model input: token ids, kept exact (QPARAM_ID_BITS, scale 1). Only an
+ * embedding's ids slot can read them; any other use is the user's error there. */
+static void id_input_q(Q *q, int v) {
+  const Graph *g = q->g;
+  for (int k = 0; k < g->noutputs; k++)
+    if (g->outputs[k] == v)
+      error_at(g->values[v].loc, "input '%s' holds i32 token ids and is also an output; integer mode "
+               "passes ids only to embedding", g->values[v].name);
+  for (int i = 0; i < g->nnodes; i++) {
+    const Node *n = &g->nodes[i];
+    for (int k = 0; k < n->ninputs; k++)
+      if (n->inputs[k] == v && !(n->op == OP_EMBEDDING && k == 0))
+        error_at(n->loc, "%s: input '%s' holds i32 token ids; in integer mode only embedding (its ids) "
+                 "may read them", op_table[n->op].name, g->values[v].name);
+  }
+  QParam *qp = new_qparam();
+  qp->bits = QPARAM_ID_BITS;
+  qp->scale = 1;
+  qp->exp = 0;
+  g->values[v].q = qp;
+}
+
 IntProgram *quantize(Graph *g, CalibStats **stats, const Config *cfg) {
   IntProgram *p = xcalloc(1, sizeof(IntProgram));
   p->g = g;
@@ -873,10 +912,10 @@ IntProgram *quantize(Graph *g, CalibStats **stats, const Config *cfg) {
   for (int v = 0; v < g->nvalues; v++) p->storage[v] = v;
   Q q = {p, g, stats, cfg, cfg->requantize == REQ_SHIFT, xcalloc((size_t)g->nnodes, sizeof(bool))};
   for (int i = 0; i < g->ninputs; i++) {
-    if (g->values[g->inputs[i]].dtype != DT_F32)
-      error_at(g->values[g->inputs[i]].loc, "integer mode needs f32 inputs (embedding ids are not "
-               "supported in integer mode yet)");
-    activation_q(&q, g->inputs[i]);
+    if (g->values[g->inputs[i]].dtype == DT_I32) id_input_q(&q, g->inputs[i]);
+    else if (g->values[g->inputs[i]].dtype != DT_F32)
+      error_at(g->values[g->inputs[i]].loc, "integer mode needs f32 inputs, or i32 token ids for embedding");
+    else activation_q(&q, g->inputs[i]);
   }
   for (int i = 0; i < g->nnodes; i++) {
     if (q.done[i]) continue;
@@ -898,6 +937,7 @@ IntProgram *quantize(Graph *g, CalibStats **stats, const Config *cfg) {
       break;
     case OP_SOFTMAX: q_softmax(&q, i); break;
     case OP_LAYERNORM: q_layernorm(&q, i); break;
+    case OP_EMBEDDING: q_embedding(&q, i); break;
     case OP_RELU:
     case OP_RELU6:
     case OP_SIGMOID:

@@ -22,6 +22,10 @@ QParam *activation_q(Q *q, int v);
 /* Gives value v the fixed quantization (bits, 2^exp): an op whose output range is
  * known exactly (softmax probabilities), whatever calibration saw. */
 QParam *fixed_q(Q *q, int v, int bits, int exp);
+/* Gives value v the 8-bit per-tensor scale of the constant w[0..n) (chosen as a
+ * weight's: max|w| / 127, in shift mode the power of two with the smaller MSE), or
+ * its @quant scale, and writes w's codes at that scale into codes[0..n). */
+QParam *table_q(Q *q, int v, const float *w, int64_t n, int8_t *codes);
 /* A new layer producing value `out` for node `node` (marked done). */
 ILayer *new_layer(Q *q, ILayerKind kind, int node, int out);
 /* The only consumer of value v, if it has exactly one and v is not an output. */
@@ -52,5 +56,8 @@ void q_softmax(Q *q, int ni);
  * layer; returns false (nothing done) when node ni does not start that pattern. */
 bool q_matmul_softmax(Q *q, int ni);
 void q_layernorm(Q *q, int ni);
+/* embedding(ids, table): the table's int8 codes at the output's scale, which the
+ * table itself sets (not calibration); the ids are an i32 model input. */
+void q_embedding(Q *q, int ni);
 
 #endif

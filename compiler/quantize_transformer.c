@@ -168,3 +168,30 @@ void q_layernorm(Q *q, int ni) {
                                           : "LayerNorm: integer Newton square root",
                   (int)p->n, p->shift);
 }
+
+void q_embedding(Q *q, int ni) {
+  Graph *g = q->g;
+  const Node *n = &g->nodes[ni];
+  int ids = n->inputs[0], tv = n->inputs[1];
+  const Value *t = &g->values[tv];
+  if (!t->is_const) error_at(n->loc, "embedding: integer mode needs a constant table (a weight)");
+  if (!g->values[ids].q || g->values[ids].q->bits != QPARAM_ID_BITS)
+    error_at(n->loc, "embedding: integer mode needs the ids straight from an i32 model input");
+  int64_t rows = t->shape.d[0], dim = t->shape.d[1], count = shape_numel(&g->values[ids].shape);
+  if (rows > INT32_MAX || count * dim > INT32_MAX)
+    error_at(n->loc, "embedding: a table of %lld rows or an output of %lld codes is beyond int32 sizes",
+             (long long)rows, (long long)(count * dim));
+  ILayer *l = new_layer(q, IL_EMBEDDING, ni, n->output);
+  l->in[0] = ids;
+  l->nin = 1;
+  l->weight_count = l->weight_bytes = rows * dim;
+  l->weight_bits = 8;
+  l->weight = xmalloc((size_t)(l->weight_count ? l->weight_count : 1));
+  QParam *qy = table_q(q, n->output, t->data, l->weight_count, l->weight);
+  l->nch = 1;
+  l->w_scale = xcalloc(1, sizeof(double));
+  l->w_scale[0] = qy->scale;
+  ilayer_add_note(l, "table [%lld][%lld] coded at the output's scale (max|table| = %.4g); %lld int32 ids in, an id "
+                  "outside [0, %lld) gives a zero row", (long long)rows, (long long)dim, qy->amax, (long long)count,
+                  (long long)rows);
+}

@@ -19,6 +19,14 @@
 #include <string.h>
 
 static void dequantize(const QParam *q, const int8_t *c, float *x, int64_t n) {
+  if (q->bits == QPARAM_ID_BITS) { /* int32 ids back to the floats the float graph reads */
+    for (int64_t i = 0; i < n; i++) {
+      int32_t id;
+      memcpy(&id, c + i * (int64_t)sizeof id, sizeof id);
+      x[i] = (float)id;
+    }
+    return;
+  }
   float sc = (float)q->scale; /* as `run --int` dequantizes outputs */
   for (int64_t i = 0; i < n; i++) x[i] = (float)c[i] * sc;
 }

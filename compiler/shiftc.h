@@ -451,7 +451,10 @@ void calib_thresholds(CalibStats *st, double percentile);
 
 /* -------------------------------------------------------------- quantize.c */
 
-/* A value's quantization: real = code * scale, codes in [-(2^(bits-1)-1), 2^(bits-1)-1]. */
+/* A value's quantization: real = code * scale, codes in [-(2^(bits-1)-1), 2^(bits-1)-1].
+ * bits == 32 (scale 1, exp 0) marks integer ids, not quantized: an i32 graph input
+ * that only embedding nodes read keeps its exact ids as int32, 4 bytes each. */
+#define QPARAM_ID_BITS 32
 typedef struct QParam {
   int bits;
   double scale;
@@ -476,6 +479,7 @@ typedef enum ILayerKind {
   IL_SOFTMAX,        /* i-exp softmax over the last axis of int8 codes */
   IL_MATMUL_SOFTMAX, /* attention scores: matmul, its scale, softmax over int32 rows */
   IL_LAYERNORM,      /* integer LayerNorm (Newton isqrt or L1), gamma/beta in its output stage */
+  IL_EMBEDDING,      /* gather of int8 table rows (`weight`, the table at the output's scale) by int32 ids */
 } ILayerKind;
 
 /* What legalization did to a layer, for the report. */
@@ -523,7 +527,7 @@ typedef struct ILayer {
   int8_t lut[256];
   int32_t lut_n;
   /* Arrays the params point into. */
-  int8_t *weight;       /* as the kernel reads it: int8 codes, or packed (weight_bits < 8) */
+  int8_t *weight;       /* as the kernel reads it: int8 codes, or packed (weight_bits < 8); IL_EMBEDDING: the table */
   int64_t weight_count; /* codes */
   int64_t weight_bytes; /* length of `weight`: ceil(weight_count * weight_bits / 8) */
   int weight_bits;
@@ -632,8 +636,11 @@ void int_run_free(IntRun *r);
 void int_run(IntRun *r, const int8_t *const *inputs);
 /* Runs layer k alone on the codes already in r->buf (int_run is this over every layer). */
 void int_run_layer(IntRun *r, int k);
-/* Quantizes one float input sample to codes with the value's scale. */
+/* Quantizes one float input sample to codes with the value's scale; for integer ids
+ * (q->bits == QPARAM_ID_BITS) writes n int32 ids (sc_id_from_f32) into out's 4n bytes. */
 void quantize_values(const QParam *q, const float *x, int8_t *out, int64_t n);
+/* Bytes of a value's codes: one per element, four for integer ids (int32). */
+int64_t value_code_bytes(const Value *v);
 
 /* --------------------------------------------------------------- measure.c */
 

@@ -441,4 +441,17 @@ static inline int8_t sc_quantize_f32(float x, float inv_scale) {
   return (int8_t)i;
 }
 
+/* A token id given as a float (a float dataset holds ids as floats) to int32: the
+ * nearest integer, halves up, as sc_quantize_f32 rounds; NaN and values outside the
+ * int32 range give -1, an id no table has (sc_embedding_s8 writes a zero row). Exact
+ * without libm: the truncation is exact, and the half step is taken only below 2^23,
+ * where i + 0.5f is exact (larger floats are integers already). */
+static inline int32_t sc_id_from_f32(float x) {
+  if (!(x >= -2147483648.0f && x < 2147483648.0f)) return -1;
+  int32_t i = (int32_t)x;
+  if ((float)i > x) i -= 1;
+  if (x > -8388608.0f && x < 8388608.0f && x >= (float)i + 0.5f) i += 1;
+  return i;
+}
+
 #endif

@@ -225,6 +225,7 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
     free(b);
     break;
   }
+  case IL_EMBEDDING: break; /* the table emit.c wrote (c->weight) and three sizes in the call */
   }
 }
 
@@ -261,6 +262,15 @@ static void emit_body(StrBuf *out, const LayerCtx *c) {
     sb_printf(out, "  sc_matmul_softmax_s8(&%s_params, %s, %s, %s, scratch);\n", fn, c->in[0], c->in[1], y);
     break;
   case IL_LAYERNORM: sb_printf(out, "  sc_layernorm_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
+  case IL_EMBEDDING: {
+    /* x points at the caller's int32 ids (the API's const int8_t *, 4-byte aligned). */
+    const Shape *ys = &c->p->g->values[l->out].shape;
+    int64_t dim = ys->d[ys->rank - 1];
+    sb_printf(out, "  sc_embedding_s8(%lld /* ids */, (const int32_t *)(const void *)%s, %lld /* rows */, %lld /* dim */, %s, %s);\n",
+              (long long)shape_numel(&c->p->g->values[l->in[0]].shape), c->in[0],
+              (long long)(dim ? l->weight_count / dim : 0), (long long)dim, c->weight, y);
+    break;
+  }
   case IL_CONCAT:
     sb_printf(out, "  const int8_t *const inputs[%d] = {", l->nin);
     for (int k = 0; k < l->nin; k++) sb_printf(out, "%s%s", k ? ", " : "", c->in[k]);
@@ -340,7 +350,8 @@ static const char *cannot_emit(const LayerCtx *c) {
   case IL_IGELU:
   case IL_SOFTMAX:
   case IL_MATMUL_SOFTMAX:
-  case IL_LAYERNORM: return NULL;
+  case IL_LAYERNORM:
+  case IL_EMBEDDING: return NULL;
   }
   return "the scalar runtime has no kernel for this kind of layer";
 }
