@@ -143,10 +143,11 @@ $(B)/bert/bert_layer.safetensors: $(B)/tools/gen_bert tests/models/bert_layer.nn
 	cp tests/models/bert_layer.nn tests/models/bert_layer.yaml tests/models/bert_layer_quick.yaml $(@D)/
 	$(B)/tools/gen_bert $(@D)
 
-# Speed, never part of `make test`: int8 avx2 vs scalar per example, side by side, and
-# llvm-mca's cycles per MAC of the NEON GEMM micro-kernel (bench/bench.sh says what is
-# not measured yet).
-bench: shiftc
+# Speed, never part of `make test`: float32 vs int8 scalar vs int8 avx2 per example and for the
+# BERT-base layer, side by side, and
+# llvm-mca's cycles per MAC of the NEON GEMM micro-kernel (bench/bench.sh says how; the table
+# goes to build/bench/results.md).
+bench: shiftc $(B)/bert/bert_layer.safetensors
 	sh bench/bench.sh ./shiftc
 
 clean:

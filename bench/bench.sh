@@ -1,61 +1,88 @@
 #!/bin/sh
 # bench.sh — `make bench` (never part of `make test`): on this machine, one thread,
-#   1. per example, the latency of shiftc's int8 code for the avx2 and scalar targets,
-#      measured side by side (interleaved rounds, medians and spread) with their ratio;
+#   1. per example and for the BERT-base encoder layer (tests/models/bert_layer.nn, weights
+#      from `make build/bert/bert_layer.safetensors`), the latency of the same graph as
+#        float32  `shiftc compile --float-c` (plain C, gcc -O3 -march=haswell -ffp-contract=fast)
+#        scalar   shiftc's int8 code, --target scalar (-O2, as its generated Makefile builds it)
+#        avx2     shiftc's int8 code, --target avx2 (-O2 -mavx2 -mfma, likewise)
+#      measured side by side (ROUNDS interleaved rounds of MS milliseconds each; medians and
+#      min-max), with their ratios; the table goes to build/bench/results.md;
 #   2. for NEON, llvm-mca's cycle estimate per multiply-accumulate of the packed GEMM
 #      micro-kernel's inner loop (runtime/neon/sc_packed_row_neon.c, clang -O2), for
 #      neon and neon-dotprod on Cortex-A72 and Cortex-A55.
-# Not measured yet (named in the output): a float32 build of the same graphs (needs a
-# float C emitter: a `float` target family), and the BERT-base encoder layer (needs the
-# int8 Transformer ops): add the model to MODELS below once it compiles.
-# Usage: bench/bench.sh [SHIFTC] ; ROUNDS=9 MS=200 by default.
+# Usage: bench/bench.sh [SHIFTC] ; ROUNDS=9 MS=200 by default; MODELS to choose.
 set -eu
 cd "$(dirname "$0")/.."
 SHIFTC=${1:-./shiftc}
 ROUNDS=${ROUNDS:-9}
 MS=${MS:-200}
 OUT=build/bench
-MODELS="digits_mlp digits_cnn mnist_cnn"
-TARGETS="scalar avx2"
+MODELS=${MODELS:-"digits_mlp digits_cnn mnist_cnn digits_cnn_w4 digits_vit digits_vit_l1 bert_layer"}
+VARIANTS="float32 scalar avx2"
 CC=${CC:-gcc}
 mkdir -p "$OUT"
 
-flags_of() { case "$1" in avx2) echo "-mavx2 -mfma" ;; *) echo "" ;; esac; }
+# The BERT layer's model and configuration (2 calibration samples: a timing run) live in build/bert.
+nn_of() { case "$1" in bert_layer) echo build/bert/bert_layer.nn ;; *) echo "examples/$1/$1.nn" ;; esac; }
+yaml_of() { case "$1" in bert_layer) echo build/bert/bert_layer_quick.yaml ;; *) echo "examples/$1/$1.yaml" ;; esac; }
+flags_of() { case "$1" in avx2) echo "-O2 -mavx2 -mfma" ;; float32) echo "-O3 -march=haswell -ffp-contract=fast" ;; *) echo "-O2" ;; esac; }
 
-echo "== int8 latency per inference, one thread, $ROUNDS interleaved rounds of ${MS} ms (median, min-max)"
+RES="$OUT/results.md"
+{
+  echo "| model | float32 | int8 scalar | int8 avx2 | avx2 vs float32 | avx2 vs scalar | scalar vs float32 |"
+  echo "|---|---|---|---|---|---|---|"
+} >"$RES.tmp"
+
+echo "== latency per inference, one thread, $ROUNDS interleaved rounds of ${MS} ms (median, min-max); $CC"
 for m in $MODELS; do
   U=$(echo "$m" | tr a-z A-Z)
-  for t in $TARGETS; do
+  for t in $VARIANTS; do
     d="$OUT/$m.$t"
-    "$SHIFTC" compile "examples/$m/$m.nn" -c "examples/$m/$m.yaml" --target "$t" -o "$d" >/dev/null
-    srcs=$(ls "$d"/*.c | grep -v "_test.c$")
-    # shellcheck disable=SC2086
-    $CC -std=c99 -O2 $(flags_of "$t") -I"$d" -DBENCH_MODEL="$m" -DBENCH_UPPER="$U" -DBENCH_HEADER="\"$m.h\"" \
-      -o "$d/bench" bench/bench_run.c $srcs
+    if [ "$t" = float32 ]; then
+      "$SHIFTC" compile "$(nn_of "$m")" -c "$(yaml_of "$m")" --float-c -o "$d" >/dev/null
+      # shellcheck disable=SC2046
+      $CC -std=c99 $(flags_of "$t") -I"$d" -DBENCH_FLOAT -DBENCH_MODEL="$m" -DBENCH_UPPER="$U" \
+        -DBENCH_HEADER="\"${m}_float.h\"" -o "$d/bench" bench/bench_run.c "$d/${m}_float.c" "$d/${m}_float_golden.c" -lm
+    else
+      "$SHIFTC" compile "$(nn_of "$m")" -c "$(yaml_of "$m")" --target "$t" -o "$d" >/dev/null
+      srcs=$(ls "$d"/*.c | grep -v "_test.c$")
+      # shellcheck disable=SC2046,SC2086
+      $CC -std=c99 $(flags_of "$t") -I"$d" -DBENCH_MODEL="$m" -DBENCH_UPPER="$U" -DBENCH_HEADER="\"$m.h\"" \
+        -o "$d/bench" bench/bench_run.c $srcs
+    fi
   done
   : >"$OUT/$m.times"
   r=0
   while [ $r -lt "$ROUNDS" ]; do
-    for t in $TARGETS; do
+    for t in $VARIANTS; do
       ns=$("$OUT/$m.$t/bench" "$MS" | cut -d' ' -f1)
       echo "$t $ns" >>"$OUT/$m.times"
     done
     r=$((r + 1))
   done
-  for t in $TARGETS; do
+  for t in $VARIANTS; do
     grep "^$t " "$OUT/$m.times" | cut -d' ' -f2 | sort -g >"$OUT/$m.$t.sorted"
   done
-  awk -v m="$m" -v n="$ROUNDS" '
+  awk -v m="$m" -v n="$ROUNDS" -v res="$RES.tmp" '
+    function t(ns) { return ns >= 1e6 ? sprintf("%.3g ms", ns / 1e6) : sprintf("%.3g us", ns / 1e3) }
     FNR == 1 { f++ } { v[f, FNR] = $1 }
     END {
       mid = int((n + 1) / 2)
-      s = v[1, mid]; a = v[2, mid]
-      printf "%-11s scalar %10.0f ns (%.0f-%.0f)   avx2 %10.0f ns (%.0f-%.0f)   avx2 is %.2fx faster than scalar\n",
-        m, s, v[1, 1], v[1, n], a, v[2, 1], v[2, n], s / a
-    }' "$OUT/$m.scalar.sorted" "$OUT/$m.avx2.sorted"
+      fl = v[1, mid]; s = v[2, mid]; a = v[3, mid]
+      printf "%-14s float32 %9s (%s-%s)  scalar %9s (%s-%s)  avx2 %9s (%s-%s)\n", m, t(fl), t(v[1, 1]), t(v[1, n]),
+        t(s), t(v[2, 1]), t(v[2, n]), t(a), t(v[3, 1]), t(v[3, n])
+      printf "%-14s speed-up of int8 avx2: %.2fx over float32, %.2fx over int8 scalar; of int8 scalar over float32: %.2fx\n", "",
+        fl / a, s / a, fl / s
+      printf "| %s | %s | %s | %s | %.2fx | %.2fx | %.2fx |\n", m, t(fl), t(s), t(a), fl / a, s / a, fl / s >>res
+    }' "$OUT/$m.float32.sorted" "$OUT/$m.scalar.sorted" "$OUT/$m.avx2.sorted"
 done
-echo "float32 build: not measured — shiftc has no float C emitter yet (a 'float' target family);"
-echo "BERT-base encoder layer: not measured — needs the int8 Transformer ops (gelu/softmax/layernorm kernels)."
+{
+  echo
+  echo "Median of $ROUNDS interleaved rounds, one thread, $(uname -m), $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ //');"
+  echo "ratios are the float32 (or scalar) time over the avx2 (or float32) time: above 1 means faster."
+} >>"$RES.tmp"
+mv "$RES.tmp" "$RES"
+echo "(table: $RES)"
 
 echo
 echo "== NEON: llvm-mca cycles per multiply-accumulate, packed GEMM inner loop (8 channels x 16 codes)"

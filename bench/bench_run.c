@@ -3,6 +3,8 @@
  * bench/bench.sh builds it once per target against that target's generated folder:
  *   cc -O2 <target flags> -I<folder> -DBENCH_MODEL=digits_cnn -DBENCH_UPPER=DIGITS_CNN
  *      -DBENCH_HEADER='"digits_cnn.h"' bench_run.c <folder>/<model>.c <folder>/<model>_golden.c <runtime .c>
+ * With -DBENCH_FLOAT it times the float32 build instead (shiftc compile --float-c): <model>_float_run
+ * over <model>_float_golden.c's inputs, with its scratch buffer.
  * C99 + POSIX clock_gettime. Single-input, single-output models (the examples). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
@@ -14,21 +16,34 @@
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
+#ifdef BENCH_FLOAT
+#define RUN CAT(BENCH_MODEL, _float_run)
+#define GOLDEN_IN CAT(BENCH_MODEL, _float_golden_input)
+#define GOLDEN_COUNT CAT(BENCH_MODEL, _float_golden_count)
+#define IN_SIZE CAT(BENCH_UPPER, _FLOAT_INPUT_SIZE)
+#define OUT_SIZE CAT(BENCH_UPPER, _FLOAT_OUTPUT_SIZE)
+#define ARENA_SIZE (CAT(BENCH_UPPER, _FLOAT_SCRATCH_SIZE) + 1)
+typedef float elem;
+#define ARENA_FIELD floats
+#else
 #define RUN CAT(BENCH_MODEL, _run)
 #define GOLDEN_IN CAT(BENCH_MODEL, _golden_input)
 #define GOLDEN_COUNT CAT(BENCH_MODEL, _golden_count)
 #define IN_SIZE CAT(BENCH_UPPER, _INPUT_SIZE)
 #define OUT_SIZE CAT(BENCH_UPPER, _OUTPUT_SIZE)
 #define ARENA_SIZE CAT(BENCH_UPPER, _ARENA_SIZE)
+typedef int8_t elem;
+#define ARENA_FIELD bytes
+#endif
 
 extern const int GOLDEN_COUNT;
-extern const int8_t GOLDEN_IN[][IN_SIZE];
+extern const elem GOLDEN_IN[][IN_SIZE];
 
 static union {
-  int8_t bytes[ARENA_SIZE];
+  elem ARENA_FIELD[ARENA_SIZE];
   uint64_t align;
 } arena;
-static int8_t out[OUT_SIZE];
+static elem out[OUT_SIZE];
 
 static double now_ns(void) {
   struct timespec t;
@@ -44,8 +59,8 @@ int main(int argc, char **argv) {
   double start = now_ns(), t = start;
   while (t - start < ms * 1e6) {
     for (long i = 0; i < batch; i++, runs++) {
-      RUN(GOLDEN_IN[runs % n], out, arena.bytes);
-      sink += (unsigned)(uint8_t)out[0];
+      RUN(GOLDEN_IN[runs % n], out, arena.ARENA_FIELD);
+      sink += (unsigned)(out[0] > 0);
     }
     batch *= 2;
     t = now_ns();

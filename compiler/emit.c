@@ -89,7 +89,7 @@ static char *local_name(Names *ns, const char *value_name) {
 
 /* A finite float as a C literal that reads back as the same float: %.9g (hex if
  * a decimal reading would differ, which a correctly rounding compiler never does). */
-static char *float_literal(float f) {
+char *float_literal(float f) {
   char buf[64];
   snprintf(buf, sizeof buf, "%.9g", (double)f);
   if (strtof(buf, NULL) != f) snprintf(buf, sizeof buf, "%a", (double)f);

@@ -17,6 +17,9 @@ static const char usage[] =
     "  compile MODEL.nn -c CONFIG.yaml [--target TARGET] [-o OUTDIR]\n"
     "          calibrate, quantize, legalize and write C, goldens and reports into OUTDIR\n"
     "          (default build/<model>)\n"
+    "  compile MODEL.nn --float-c [-c CONFIG.yaml] [-o OUTDIR]\n"
+    "          the float32 graph as plain C (the comparison build for make bench); goldens from\n"
+    "          the configuration's calibration data and the float interpreter\n"
     "  run     MODEL.nn --input X.npy [--int|--float] [-c CONFIG.yaml] [-o Y.npy] [--raw]\n"
     "          run the model in the compiler's interpreter: --float is the float reference,\n"
     "          --int the bit-exact integer semantics (--raw: write int8 codes)\n"
@@ -69,6 +72,7 @@ typedef struct Options {
   bool mode_float, mode_int, raw;
   const char *html; /* eval --html FILE */
   bool per_layer;   /* eval --per-layer */
+  bool float_c;     /* compile --float-c */
 } Options;
 
 static Options parse_args(int argc, char **argv) {
@@ -113,6 +117,8 @@ static Options parse_args(int argc, char **argv) {
       o.board = VALUE();
     } else if (strcmp(a, "--raw") == 0) {
       o.raw = true;
+    } else if (strcmp(a, "--float-c") == 0) {
+      o.float_c = true;
     } else if (strcmp(a, "--float") == 0) {
       o.mode_float = true;
     } else if (strcmp(a, "--int") == 0) {
@@ -410,9 +416,28 @@ static int cmd_eval(const Options *o) {
 /* Samples over which compile measures SQNR for the report. */
 #define REPORT_SQNR_SAMPLES 64
 
+/* compile --float-c: the float graph (batchnorm folded) as C; goldens from the calibration
+ * data when a configuration names it, computed on the unfolded graph as `run --float` does. */
+static int cmd_compile_float(const Options *o, const Config *cfg) {
+  if (o->target) error_cli("compile: --float-c writes float C; it takes no --target");
+  Graph *ref = load_model(o->model), *g = load_model(o->model);
+  fold_batchnorm(g);
+  const char *outdir = o->output ? o->output : xformat("build/%s_float", g->name);
+  const Samples *s = NULL;
+  int n = 0;
+  if (cfg->calib_data && cfg->golden > 0) {
+    s = samples_from_file(ref, cfg->calib_data, cfg->calib_data_loc);
+    n = s[0].n < cfg->golden ? s[0].n : cfg->golden;
+  }
+  make_dirs(outdir);
+  emit_float_c(g, ref, s, n, outdir);
+  return 0;
+}
+
 static int cmd_compile(const Options *o) {
   if (!o->model) error_cli("compile: no model given (shiftc compile MODEL.nn -c CONFIG.yaml)");
   Config cfg = load_config(o);
+  if (o->float_c) return cmd_compile_float(o, &cfg);
   const Target *t = o->target ? target_lookup(cfg.target) : target_lookup_at(cfg.target, cfg.target_loc);
   IntProgram *p = load_int_program(o->model, &cfg);
   const char *outdir = o->output ? o->output : xformat("build/%s", p->g->name);

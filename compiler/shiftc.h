@@ -764,6 +764,22 @@ typedef struct Target Target; /* targets/target.h: a code-generation target */
  * per graph input, in g->inputs order; may be NULL when golden_n is 0), quantized and
  * run through int_run. Failures to write are user errors. */
 void emit_c(const IntProgram *p, const Target *t, const char *outdir, const Samples *golden_src, int golden_n);
+/* A float as a C literal that reads back as the same float ("0.5f", "1e-05f"; heap). */
+char *float_literal(float f);
+
+/* ------------------------------------------------------------ emit_float.c */
+
+/* compile --float-c: the float graph `g` (batchnorm folded) as plain C99 in OUTDIR
+ * (<model>_float.{h,c}, _float_golden.c, _float_test.c); golden outputs are the float
+ * interpreter's on `ref` (the unfolded graph) for the first n samples of `golden`. */
+void emit_float_c(const Graph *g, const Graph *ref, const Samples *golden, int n, const char *outdir);
+/* emit_float_kernels.c: the kernels' C text, by name ("linear", ...; the first is the
+ * #includes), NULL-terminated. */
+typedef struct FloatKernel {
+  const char *name;
+  const char *text;
+} FloatKernel;
+extern const FloatKernel float_kernels[];
 
 /* ---------------------------------------------------------------- verify.c */
 
