@@ -1,11 +1,12 @@
-#!/usr/bin/python3
-"""Train digits_cnn_w4: the digits CNN with 4-bit per-channel weights by quantization-aware
-training (QAT), BatchNorm folded into the fake-quantized weights, and channels whose BatchNorm
-gamma is near zero -- the case where naive folding overflows the bias (algorithms.md §4).
+"""The training recipe of digits_cnn_wN (N = 4, 5): the digits CNN with N-bit per-channel weights
+by quantization-aware training (QAT), BatchNorm folded into the fake-quantized weights, and
+channels whose BatchNorm gamma is near zero -- the case where naive folding overflows the bias
+(algorithms.md §4). Each example's train.py calls main(bits, its folder).
 
-Run from anywhere:  /usr/bin/python3 examples/digits_cnn_w4/train.py
-Writes: digits_cnn_w4.nn (with @quant activation scales), digits_cnn_w4.safetensors,
-        digits_cnn_w4.yaml, test.safetensors, calib.safetensors, float_accuracy.txt,
+Run from anywhere:  /usr/bin/python3 examples/digits_cnn_w4/train.py  (or digits_cnn_w5)
+Writes, into the example's folder (NAME = digits_cnn_wN):
+        NAME.nn (with @quant activation scales), NAME.safetensors,
+        NAME.yaml, test.safetensors, calib.safetensors, float_accuracy.txt,
         fakequant.safetensors (the fake-quant model's logits codes on the test set and its
         top-1), README.md
 
@@ -19,9 +20,9 @@ Steps (deterministic, a few seconds on CPU):
     the two ReLU outputs and the logits, fixed from here on (written as @quant);
  4. QAT fine-tuning, 20 epochs, straight-through estimator: BN in inference form folded into
     the conv (W' = W*gamma/sigma, b' = (b - mu)*gamma/sigma + beta), W' fake-quantized per
-    output channel to 4 bits with a power-of-two scale chosen by MSE (the rule shiftc uses
+    output channel to N bits with a power-of-two scale chosen by MSE (the rule shiftc uses
     in shift mode), activations fake-quantized with round half up and clamp to +-127;
- 5. export: the folded weights snapped to their 4-bit grid are stored unfolded (W = W'_q *
+ 5. export: the folded weights snapped to their N-bit grid are stored unfolded (W = W'_q *
     sigma/gamma), so folding them again gives the trained quantized weights; the fake-quant
     forward of the exported model (float64 numpy) gives the logits codes in fakequant.safetensors.
 """
@@ -29,8 +30,7 @@ import os
 import sys
 sys.dont_write_bytecode = True  # keep examples/ free of __pycache__
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "common"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -40,9 +40,6 @@ import safetensors_np  # noqa: E402
 import train_util as tu  # noqa: E402
 from check_examples import conv2d, maxpool2d  # noqa: E402
 
-NAME = "digits_cnn_w4"
-WBITS = 4
-QMAX_W = (1 << (WBITS - 1)) - 1
 S_IN = 2.0 ** -6   # the input's scale: shiftc calibrates the same (pixels k/16 are exact)
 EPS = 1e-5
 PRUNE = {"bn1": 2, "bn2": 4}
@@ -50,8 +47,9 @@ DEAD_GAMMA = 1e-4
 
 
 class CNN(nn.Module):
-    def __init__(self):
+    def __init__(self, qmax_w):
         super().__init__()
+        self.qmax_w = qmax_w  # the weights' largest code, 2^(bits-1) - 1
         self.conv1 = nn.Conv2d(1, 8, 3, padding=1)
         self.bn1 = nn.BatchNorm2d(8, eps=EPS)
         self.conv2 = nn.Conv2d(8, 16, 3, padding=1)
@@ -66,9 +64,9 @@ class CNN(nn.Module):
             return self.fc(torch.flatten(x, 1))
         s1, s2, s3 = self.scales
         x = fq(x, S_IN)
-        x = nn.functional.max_pool2d(fq(torch.relu(folded_conv(self.conv1, self.bn1, x)), s1), 2, 2)
-        x = nn.functional.max_pool2d(fq(torch.relu(folded_conv(self.conv2, self.bn2, x)), s2), 2, 2)
-        w = fq_weight(self.fc.weight)
+        x = nn.functional.max_pool2d(fq(torch.relu(folded_conv(self.conv1, self.bn1, x, self.qmax_w)), s1), 2, 2)
+        x = nn.functional.max_pool2d(fq(torch.relu(folded_conv(self.conv2, self.bn2, x, self.qmax_w)), s2), 2, 2)
+        w = fq_weight(self.fc.weight, self.qmax_w)
         return fq(nn.functional.linear(torch.flatten(x, 1), w, self.fc.bias), s3)
 
 
@@ -78,18 +76,18 @@ def fq(x, s, qmax=127):
     return x + (q - x).detach()
 
 
-def pow2_exponents(w):
+def pow2_exponents(w, qmax):
     """Per output channel: the power-of-two scale 2^e with the least squared error, e from
     floor(log2(max|w| / qmax)) + 1 down four steps, ties to the larger (shiftc's rule)."""
     w = np.asarray(w, dtype=np.float64).reshape(w.shape[0], -1)
     out = []
     for row in w:
         amax = max(np.abs(row).max(), 1e-8)
-        hi = int(np.floor(np.log2(amax / QMAX_W))) + 1
+        hi = int(np.floor(np.log2(amax / qmax))) + 1
         best, be = np.inf, hi
         for e in range(hi, hi - 5, -1):
             s = 2.0 ** e
-            q = np.clip(np.floor(row / s + 0.5), -QMAX_W, QMAX_W)
+            q = np.clip(np.floor(row / s + 0.5), -qmax, qmax)
             m = ((row - q * s) ** 2).sum()
             if m < best:
                 best, be = m, e
@@ -97,19 +95,19 @@ def pow2_exponents(w):
     return np.array(out)
 
 
-def fq_weight(w):
-    e = torch.tensor(pow2_exponents(w.detach().numpy()), dtype=w.dtype)
+def fq_weight(w, qmax):
+    e = torch.tensor(pow2_exponents(w.detach().numpy(), qmax), dtype=w.dtype)
     s = (2.0 ** e).reshape(-1, *([1] * (w.dim() - 1)))
-    return fq(w, s, QMAX_W)
+    return fq(w, s, qmax)
 
 
 def bn_k(bn):
     return bn.weight / torch.sqrt(bn.running_var + bn.eps)
 
 
-def folded_conv(conv, bn, x):
+def folded_conv(conv, bn, x, qmax):
     k = bn_k(bn)
-    w = fq_weight(conv.weight * k.reshape(-1, 1, 1, 1))
+    w = fq_weight(conv.weight * k.reshape(-1, 1, 1, 1), qmax)
     b = (conv.bias - bn.running_mean) * k + bn.bias
     return nn.functional.conv2d(x, w, b, padding=1)
 
@@ -156,20 +154,20 @@ def np_folded(sd, conv, bn):
     return w.astype(np.float64), b.astype(np.float64)
 
 
-def np_wq(w):
-    e = pow2_exponents(w)
+def np_wq(w, qmax):
+    e = pow2_exponents(w, qmax)
     s = (2.0 ** e).reshape(-1, *([1] * (w.ndim - 1)))
-    return np.clip(np.floor(w / s + 0.5), -QMAX_W, QMAX_W) * s
+    return np.clip(np.floor(w / s + 0.5), -qmax, qmax) * s
 
 
-def np_bq(b, s_x, w):
+def np_bq(b, s_x, w, qmax):
     """The bias quantized at the accumulator's scale s_x * s_w (per channel), in 32 bits as
     TFLite-style integer inference does; not clamped to a narrower bias word."""
-    s = s_x * 2.0 ** pow2_exponents(w)
+    s = s_x * 2.0 ** pow2_exponents(w, qmax)
     return np.floor(b / s + 0.5) * s
 
 
-def np_fakequant_logits(sd, x, scales):
+def np_fakequant_logits(sd, x, scales, qmax):
     """The fake-quant forward of the exported model in float64: logits as int codes.
     Weights and biases quantized as the integer model holds them; every sum is exact in
     float64 (power-of-two scales, small integers), so this is the framework's quantized model
@@ -177,13 +175,13 @@ def np_fakequant_logits(sd, x, scales):
     s1, s2, s3 = scales
     h = np_fq(x.astype(np.float64), S_IN) * S_IN
     w, b = np_folded(sd, "conv1", "bn1")
-    h = maxpool2d(np.maximum(np_fq(conv2d(h, np_wq(w), np_bq(b, S_IN, w), 1, 1), s1), 0) * s1, 2)
+    h = maxpool2d(np.maximum(np_fq(conv2d(h, np_wq(w, qmax), np_bq(b, S_IN, w, qmax), 1, 1), s1), 0) * s1, 2)
     w, b = np_folded(sd, "conv2", "bn2")
-    h = maxpool2d(np.maximum(np_fq(conv2d(h, np_wq(w), np_bq(b, s1, w), 1, 1), s2), 0) * s2, 2)
+    h = maxpool2d(np.maximum(np_fq(conv2d(h, np_wq(w, qmax), np_bq(b, s1, w, qmax), 1, 1), s2), 0) * s2, 2)
     h = h.reshape(len(h), -1)
     wfc = sd["fc.weight"].astype(np.float64)
-    bfc = np_bq(sd["fc.bias"].astype(np.float64), s2, wfc)
-    return np_fq(h @ np_wq(wfc).T + bfc, s3).astype(np.int32)
+    bfc = np_bq(sd["fc.bias"].astype(np.float64), s2, wfc, qmax)
+    return np_fq(h @ np_wq(wfc, qmax).T + bfc, s3).astype(np.int32)
 
 
 NN_BODY = """\
@@ -204,12 +202,12 @@ output logits
 """
 
 YAML = """\
-# digits_cnn_w4: 4-bit per-channel weights (QAT), 16-bit biases, shift requantization.
+# %(name)s: %(bits)d-bit per-channel weights (QAT), 16-bit biases, shift requantization.
 # bias_fix: on (the default) handles the small-gamma channels' bias out of bounds;
 # `--bias-fix off` shows the problem.
 target: scalar
 quantization:
-  weights:     { bits: 4, granularity: per-channel }
+  weights:     { bits: %(bits)d, granularity: per-channel }
   activations: { bits: 8 }
   requantize: shift
   bias_bits: 16
@@ -223,17 +221,20 @@ golden: 8
 """
 
 
-def main():
+def main(bits, here):
+    """Trains digits_cnn_w<bits> and writes its files into the folder `here`."""
+    name = "digits_cnn_w%d" % bits
+    qmax = (1 << (bits - 1)) - 1
     tu.deterministic(0)
     xtr, ytr, xte, yte = tu.digits_split(0)
     xtr = xtr.reshape(-1, 1, 8, 8)
     xte = xte.reshape(-1, 1, 8, 8)
-    model = CNN()
+    model = CNN(qmax)
     tu.train(model, xtr, ytr, epochs=40, lr=3e-3, weight_decay=1e-4, batch=32)
     idx = {}
-    for name, n in PRUNE.items():
-        g = getattr(model, name).weight.detach().abs().numpy()
-        idx[name] = [int(c) for c in np.argsort(g, kind="stable")[:n]]
+    for bn, n in PRUNE.items():
+        g = getattr(model, bn).weight.detach().abs().numpy()
+        idx[bn] = [int(c) for c in np.argsort(g, kind="stable")[:n]]
     prune_gammas(model, idx)
     with torch.no_grad():  # activation scales of the pruned float model
         x = torch.from_numpy(xtr)
@@ -248,37 +249,37 @@ def main():
     sd = tu.state_dict_np(model)
     for conv, bn in (("conv1", "bn1"), ("conv2", "bn2")):
         k = sd[bn + ".weight"].astype(np.float64) / np.sqrt(sd[bn + ".running_var"].astype(np.float64) + EPS)
-        wq = np_wq(sd[conv + ".weight"].astype(np.float64) * k[:, None, None, None])
+        wq = np_wq(sd[conv + ".weight"].astype(np.float64) * k[:, None, None, None], qmax)
         sd[conv + ".weight"] = (wq / k[:, None, None, None]).astype(np.float32)
-    sd["fc.weight"] = np_wq(sd["fc.weight"].astype(np.float64)).astype(np.float32)
+    sd["fc.weight"] = np_wq(sd["fc.weight"].astype(np.float64), qmax).astype(np.float32)
     model.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items()}, strict=False)
 
     fmt = lambda s: "%.10g" % s  # noqa: E731  (powers of two print exactly)
     body = NN_BODY % dict(s1=fmt(scales[0]), s2=fmt(scales[1]), s3=fmt(scales[2]))
     model.scales = None  # float_accuracy.txt: the float graph as written (no fake quant)
     correct, total = tu.write_common(
-        HERE, NAME, model, body, xte, yte, tu.calib_subset(xtr, 256, 0),
-        "conv(1->8)+BN+ReLU+maxpool, conv(8->16)+BN+ReLU+maxpool, flatten, linear(64->10); 4-bit QAT, "
-        "pruned gammas bn1 %s bn2 %s; input = pixels / 16" % (idx["bn1"], idx["bn2"]), "digits")
-    tu.write_text(os.path.join(HERE, NAME + ".yaml"), YAML)
+        here, name, model, body, xte, yte, tu.calib_subset(xtr, 256, 0),
+        "conv(1->8)+BN+ReLU+maxpool, conv(8->16)+BN+ReLU+maxpool, flatten, linear(64->10); %d-bit QAT, "
+        "pruned gammas bn1 %s bn2 %s; input = pixels / 16" % (bits, idx["bn1"], idx["bn2"]), "digits")
+    tu.write_text(os.path.join(here, name + ".yaml"), YAML % dict(name=name, bits=bits))
 
-    back = safetensors_np.load_file(os.path.join(HERE, NAME + ".safetensors"))
-    codes = np_fakequant_logits(back, xte, scales)
+    back = safetensors_np.load_file(os.path.join(here, name + ".safetensors"))
+    codes = np_fakequant_logits(back, xte, scales, qmax)
     qat_correct = int((codes.argmax(1) == yte).sum())
     safetensors_np.save_file({"logits_codes": codes.astype(np.int32),
                               "top1_correct": np.array([qat_correct], dtype=np.int32)},
-                             os.path.join(HERE, "fakequant.safetensors"))
-    tu.write_text(os.path.join(HERE, "README.md"), README % dict(
-        c=correct, t=total, qc=qat_correct, b1=idx["bn1"], b2=idx["bn2"],
+                             os.path.join(here, "fakequant.safetensors"))
+    tu.write_text(os.path.join(here, "README.md"), README % dict(
+        name=name, bits=bits, c=correct, t=total, qc=qat_correct, b1=idx["bn1"], b2=idx["bn2"],
         s=", ".join(fmt(s) for s in scales)))
-    print("%s: float graph top-1 %d/%d, fake-quant (4-bit QAT) top-1 %d/%d, activation scales %s"
-          % (NAME, correct, total, qat_correct, total, scales))
+    print("%s: float graph top-1 %d/%d, fake-quant (%d-bit QAT) top-1 %d/%d, activation scales %s"
+          % (name, correct, total, bits, qat_correct, total, scales))
 
 
 README = """\
-# digits_cnn_w4
+# %(name)s
 
-The digits CNN (see ../digits_cnn) with 4-bit per-channel weights, trained by `train.py` with
+The digits CNN (see ../digits_cnn) with %(bits)d-bit per-channel weights, trained by `train.py` with
 quantization-aware training: BatchNorm folded into the fake-quantized weights, power-of-two
 scales (shift requantization), and BatchNorm channels with gamma near zero: bn1 channels %(b1)s
 and bn2 channels %(b2)s were pruned to gamma = 1e-4 (what long training with weight decay on BN
@@ -291,10 +292,7 @@ problem of algorithms.md §4.
 - `float_accuracy.txt`: the float graph as written in the .nn (no fake quantization): %(c)d/%(t)d.
 - Activation scales (@quant in the .nn): %(s)s.
 
-`shiftc compile examples/digits_cnn_w4/digits_cnn_w4.nn -c examples/digits_cnn_w4/digits_cnn_w4.yaml`
+`shiftc compile examples/%(name)s/%(name)s.nn -c examples/%(name)s/%(name)s.yaml`
 matches the fake-quant codes; add `--bias-fix off` to see naive folding break
 (tests/cli/test_bias_fix.c checks both).
 """
-
-if __name__ == "__main__":
-    main()
