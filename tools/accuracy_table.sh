@@ -32,15 +32,15 @@ for ex in digits_mlp digits_cnn mnist_cnn; do
 done
 
 # Low-bit weights (issue 5): the CNN examples post-training at 5 and 4 bits (the YAML's
-# calibration), and digits_cnn_w4 as trained with 4-bit QAT (its own @quant scales).
+# calibration), and digits_cnn_w5 / digits_cnn_w4 as trained with 5-/4-bit QAT (their own
+# @quant scales; each only at its own bit width).
 echo
 echo "| example | weights | float top-1 | shift | dyadic |"
 echo "|---|---|---|---|---|"
-for ex in digits_cnn mnist_cnn digits_cnn_w4; do
+for ex in digits_cnn mnist_cnn digits_cnn_w5 digits_cnn_w4; do
   for bits in 5 4; do
     how="post-training"
-    [ $ex = digits_cnn_w4 ] && how="QAT (bias_bits 16)"
-    [ $ex = digits_cnn_w4 ] && [ $bits = 5 ] && continue
+    case $ex in digits_cnn_w*) how="QAT (bias_bits 16)"; [ $ex = digits_cnn_w$bits ] || continue ;; esac
     for mode in shift dyadic; do
       out=$($shiftc eval examples/$ex/$ex.nn -c examples/$ex/$ex.yaml \
               --data examples/$ex/test.safetensors --requantize $mode --weight-bits $bits)

@@ -1,25 +1,27 @@
 /* test_bias_fix.c — the bias out-of-bounds problem and its fix (algorithms.md §4) on
- * examples/digits_cnn_w4: a 4-bit QAT model with 16-bit biases and BatchNorm channels
- * whose gamma is ~1e-4. `shiftc run --int --raw` over the held-out set is compared
- * with the fake-quant logits codes train.py stored (fakequant.safetensors):
+ * examples/digits_cnn_w4 and digits_cnn_w5: 4- and 5-bit QAT models with 16-bit biases and
+ * BatchNorm channels whose gamma is ~1e-4. `shiftc run --int --raw` over the held-out set
+ * is compared with the fake-quant logits codes train.py stored (fakequant.safetensors):
  *   --bias-fix on:  at least 99% equal, never more than 1 LSB apart, and top-1 within
  *                   1 point of the QAT model's. (Not 100%: a dead channel's rescale shift
  *                   is 19, so the fraction of an output LSB its bias adds needs 19 bits at
  *                   the accumulator's scale; the 16-bit word shifted left by 3 holds it to
  *                   2^-16 LSB, and a few outputs of bn2 channel 4 sit closer than that to
- *                   a rounding tie: measured 3593/3600.)
+ *                   a rounding tie: measured 3593/3600 on digits_cnn_w4; 3600/3600 on digits_cnn_w5.)
  *   --bias-fix off: the folded biases are clamped, and agreement visibly drops
  *                   (at least 20 points fewer outputs equal, and some more than 1 LSB off);
  * and the report names every channel touched with its fix. */
 #define _GNU_SOURCE
 #include "testlib.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define EX "examples/digits_cnn_w4/"
 #define NCLS 10
+
+static const char *examples[] = {"digits_cnn_w4", "digits_cnn_w5"};
 
 static const char *shiftc;
 
@@ -84,19 +86,29 @@ static bool write_npy_f32(const char *path, const unsigned char *data, size_t nb
 
 static char *input_npy;
 
-/* Runs the integer interpreter over the test set with --bias-fix `mode`. */
-static bool run_mode(const char *mode, const int *want, const int *labels, int n, Agreement *a) {
-  char *dir = t_tempdir(), *out = NULL;
-  if (asprintf(&out, "%s/y.npy", dir) < 0) abort();
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...) {
+  va_list ap;
+  va_start(ap, f);
+  char *s;
+  if (vasprintf(&s, f, ap) < 0) abort();
+  va_end(ap);
+  return s;
+}
+
+/* Runs the integer interpreter over the test set of example `ex` with --bias-fix `mode`. */
+static bool run_mode(const char *ex, const char *mode, const int *want, const int *labels, int n, Agreement *a) {
+  char *dir = t_tempdir(), *out = fmt("%s/y.npy", dir);
+  char *nn = fmt("examples/%s/%s.nn", ex, ex), *yaml = fmt("examples/%s/%s.yaml", ex, ex);
   free(dir);
-  char *argv[] = {(char *)shiftc, "run", EX "digits_cnn_w4.nn", "-c", EX "digits_cnn_w4.yaml", "--int", "--raw",
+  char *argv[] = {(char *)shiftc, "run", nn, "-c", yaml, "--int", "--raw",
                   "--bias-fix", (char *)mode, "--input", input_npy, "-o", out, NULL};
   TRun r = t_run(argv);
   size_t len = 0, nb = 0;
   char *buf = r.status == 0 ? t_read_file(out, &len) : NULL;
   const unsigned char *y = buf ? npy_data(buf, len, &nb) : NULL;
   bool ok = y && nb == (size_t)n * NCLS;
-  if (!ok) t_fail(mode, "run --int --raw failed (status %d):\n%s%s", r.status, r.out, r.err);
+  if (!ok) t_fail(ex, "--bias-fix %s: run --int --raw failed (status %d):\n%s%s", mode, r.status, r.out, r.err);
   memset(a, 0, sizeof *a);
   for (int i = 0; ok && i < n; i++) {
     int got[NCLS];
@@ -110,21 +122,23 @@ static bool run_mode(const char *mode, const int *want, const int *labels, int n
   }
   a->n = n * NCLS;
   free(buf);
-  free(out);
+  free(out), free(nn), free(yaml);
   t_run_free(&r);
   return ok;
 }
 
-int main(void) {
-  shiftc = getenv("SHIFTC") ? getenv("SHIFTC") : "build/san/shiftc";
+static void check_example(const char *ex) {
   size_t flen = 0, tlen = 0, nb = 0, lb = 0, cb = 0;
-  char *fq = t_read_file(EX "fakequant.safetensors", &flen), *test = t_read_file(EX "test.safetensors", &tlen);
+  char *fqp = fmt("examples/%s/fakequant.safetensors", ex), *testp = fmt("examples/%s/test.safetensors", ex);
+  char *fq = t_read_file(fqp, &flen), *test = t_read_file(testp, &tlen);
+  free(fqp), free(testp);
   const unsigned char *codes = fq ? st_tensor(fq, flen, "logits_codes", "I32", &nb) : NULL;
   const unsigned char *qc = fq ? st_tensor(fq, flen, "top1_correct", "I32", &cb) : NULL;
   const unsigned char *lab = test ? st_tensor(test, tlen, "labels", "I64", &lb) : NULL;
   if (!codes || !qc || !lab || nb % (4 * NCLS) || lb / 8 != nb / (4 * NCLS)) {
-    t_fail("digits_cnn_w4 test data", "cannot read fakequant.safetensors / test.safetensors");
-    return t_exit_status();
+    t_fail(ex, "cannot read fakequant.safetensors / test.safetensors");
+    free(fq), free(test);
+    return;
   }
   size_t ib = 0;
   const unsigned char *img = st_tensor(test, tlen, "image", "F32", &ib);
@@ -132,8 +146,9 @@ int main(void) {
   if (asprintf(&input_npy, "%s/x.npy", tmp) < 0) abort();
   free(tmp);
   if (!img || ib != lb / 8 * 64 * 4 || !write_npy_f32(input_npy, img, ib, (int)(lb / 8))) {
-    t_fail("digits_cnn_w4 test images", "cannot read test.safetensors 'image' or write %s", input_npy);
-    return t_exit_status();
+    t_fail(ex, "cannot read test.safetensors 'image' or write %s", input_npy);
+    free(input_npy), free(fq), free(test);
+    return;
   }
   int n = (int)(lb / 8), *want = malloc(sizeof(int) * nb / 4), *labels = malloc(sizeof(int) * (size_t)n);
   int32_t qat_top1;
@@ -150,46 +165,54 @@ int main(void) {
   }
 
   Agreement on, off;
-  if (run_mode("on", want, labels, n, &on)) {
-    printf("# bias_fix on: %d/%d outputs equal to the fake-quant codes, max diff %d LSB; top-1 %d/%d "
-           "(QAT model %d/%d)\n", on.equal, on.n, on.maxdiff, on.top1, n, qat_top1, n);
-    t_check(on.equal * 100 >= on.n * 99 && on.maxdiff <= 1, "bias_fix on: integer output matches the fake-quant model",
-            "%d/%d equal, max diff %d", on.equal, on.n, on.maxdiff);
-    t_check(abs(on.top1 - qat_top1) * 100 <= n, "bias_fix on: top-1 within 1 point of the QAT model",
-            "%d vs %d of %d", on.top1, qat_top1, n);
+  char label[256];
+  if (run_mode(ex, "on", want, labels, n, &on)) {
+    printf("# %s bias_fix on: %d/%d outputs equal to the fake-quant codes, max diff %d LSB; top-1 %d/%d "
+           "(QAT model %d/%d)\n", ex, on.equal, on.n, on.maxdiff, on.top1, n, qat_top1, n);
+    snprintf(label, sizeof label, "%s bias_fix on: integer output matches the fake-quant model", ex);
+    t_check(on.equal * 100 >= on.n * 99 && on.maxdiff <= 1, label, "%d/%d equal, max diff %d", on.equal, on.n,
+            on.maxdiff);
+    snprintf(label, sizeof label, "%s bias_fix on: top-1 within 1 point of the QAT model", ex);
+    t_check(abs(on.top1 - qat_top1) * 100 <= n, label, "%d vs %d of %d", on.top1, qat_top1, n);
   }
-  if (run_mode("off", want, labels, n, &off)) {
-    printf("# bias_fix off: %d/%d outputs equal, max diff %d LSB; top-1 %d/%d\n", off.equal, off.n, off.maxdiff,
-           off.top1, n);
-    t_check((on.equal - off.equal) * 100 >= off.n * 20 && off.maxdiff > 1, "bias_fix off: naive folding visibly breaks",
-            "%d/%d equal (on: %d), max diff %d", off.equal, off.n, on.equal, off.maxdiff);
+  if (run_mode(ex, "off", want, labels, n, &off)) {
+    printf("# %s bias_fix off: %d/%d outputs equal, max diff %d LSB; top-1 %d/%d\n", ex, off.equal, off.n,
+           off.maxdiff, off.top1, n);
+    snprintf(label, sizeof label, "%s bias_fix off: naive folding visibly breaks", ex);
+    t_check((on.equal - off.equal) * 100 >= off.n * 20 && off.maxdiff > 1, label, "%d/%d equal (on: %d), max diff %d",
+            off.equal, off.n, on.equal, off.maxdiff);
   }
 
   /* The report lists every channel touched, with its fix and cost. */
   char *dir = t_tempdir();
-  char *argv[] = {(char *)shiftc, "compile", EX "digits_cnn_w4.nn", "-c", EX "digits_cnn_w4.yaml", "-o", dir, NULL};
+  char *nn = fmt("examples/%s/%s.nn", ex, ex), *yaml = fmt("examples/%s/%s.yaml", ex, ex);
+  char *argv[] = {(char *)shiftc, "compile", nn, "-c", yaml, "-o", dir, NULL};
   TRun r = t_run(argv);
-  char *md = NULL, *js = NULL, *p = NULL;
-  if (asprintf(&p, "%s/digits_cnn_w4.report.md", dir) < 0) abort();
-  md = t_read_file(p, NULL);
+  char *p = fmt("%s/%s.report.md", dir, ex), *md = t_read_file(p, NULL);
   free(p);
-  if (asprintf(&p, "%s/digits_cnn_w4.report.json", dir) < 0) abort();
-  js = t_read_file(p, NULL);
-  free(p);
+  p = fmt("%s/%s.report.json", dir, ex);
+  char *js = t_read_file(p, NULL);
+  free(p), free(nn), free(yaml);
   int rows = -1 /* the table's header names the column */, fixes = 0;
   for (const char *s = md ? strstr(md, "## Bias out of bounds") : NULL; s && (s = strstr(s, "| output addend")); s++)
     rows++;
   for (const char *s = js; s && (s = strstr(s, "\"fix\": \"output addend")); s++) fixes++;
-  t_check(r.status == 0 && rows >= 6 && rows == fixes, "report lists every channel touched (md and json)",
-          "status %d, %d md rows, %d json entries", r.status, rows, fixes);
+  snprintf(label, sizeof label, "%s report lists every channel touched (md and json)", ex);
+  t_check(r.status == 0 && rows >= 6 && rows == fixes, label, "status %d, %d md rows, %d json entries", r.status, rows,
+          fixes);
   /* The dead channels' fractions need more than 16 bits: held by shifting the bias word,
    * never by enlarging (and so zeroing) the channel's trained weights. */
   int shifted = 0;
   for (const char *s = js; s && (s = strstr(s, "\"fix\": \"output addend + bias shift\"")); s++) shifted++;
-  t_check(shifted >= 1 && js && !strstr(js, "enlarge\""), "report: bias words shifted, no weight scale enlarged",
-          "%d channels with a bias shift", shifted);
+  snprintf(label, sizeof label, "%s report: bias words shifted, no weight scale enlarged", ex);
+  t_check(shifted >= 1 && js && !strstr(js, "enlarge\""), label, "%d channels with a bias shift", shifted);
   t_run_free(&r);
   free(dir), free(input_npy);
   free(md), free(js), free(want), free(labels), free(fq), free(test);
+}
+
+int main(void) {
+  shiftc = getenv("SHIFTC") ? getenv("SHIFTC") : "build/san/shiftc";
+  for (size_t i = 0; i < sizeof examples / sizeof *examples; i++) check_example(examples[i]);
   return t_exit_status();
 }

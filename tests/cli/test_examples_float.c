@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *examples[] = {"digits_mlp", "digits_cnn", "mnist_cnn", "digits_cnn_w4", "digits_vit", "digits_vit_l1"};
+static const char *examples[] = {"digits_mlp", "digits_cnn", "mnist_cnn", "digits_cnn_w4", "digits_cnn_w5",
+                                 "digits_vit", "digits_vit_l1"};
 
 int main(void) {
   const char *shiftc = getenv("SHIFTC") ? getenv("SHIFTC") : "build/san/shiftc";

@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *examples[] = {"digits_mlp", "digits_cnn", "mnist_cnn", "digits_cnn_w4", "digits_vit", "digits_vit_l1"};
+static const char *examples[] = {"digits_mlp", "digits_cnn", "mnist_cnn", "digits_cnn_w4", "digits_cnn_w5",
+                                 "digits_vit", "digits_vit_l1"};
 static const char *modes[] = {"shift", "dyadic"};
 #define GOLDENS 8 /* the examples' YAMLs say golden: 8 */
 #define STRICT "-std=c99 -O2 -Wall -Wextra -pedantic -Werror"

@@ -29,7 +29,7 @@
 
 typedef struct Model {
   const char *name, *nn, *yaml;
-  bool all_scalar; /* every layer falls back to the scalar kernels (4-bit packed weights): no sdot to trap */
+  bool all_scalar; /* every layer falls back to the scalar kernels (sub-byte packed weights): no sdot to trap */
 } Model;
 
 static const Model models[] = {
@@ -37,6 +37,7 @@ static const Model models[] = {
     {"digits_cnn", "examples/digits_cnn/digits_cnn.nn", "examples/digits_cnn/digits_cnn.yaml", false},
     {"mnist_cnn", "examples/mnist_cnn/mnist_cnn.nn", "examples/mnist_cnn/mnist_cnn.yaml", false},
     {"digits_cnn_w4", "examples/digits_cnn_w4/digits_cnn_w4.nn", "examples/digits_cnn_w4/digits_cnn_w4.yaml", true},
+    {"digits_cnn_w5", "examples/digits_cnn_w5/digits_cnn_w5.nn", "examples/digits_cnn_w5/digits_cnn_w5.yaml", true},
     {"digits_vit", "examples/digits_vit/digits_vit.nn", "examples/digits_vit/digits_vit.yaml", false},
     {"digits_vit_l1", "examples/digits_vit_l1/digits_vit_l1.nn", "examples/digits_vit_l1/digits_vit_l1.yaml", false},
     {"simd_mix", "tests/targets/simd_mix.nn", "tests/targets/simd_mix.yaml", false},
