@@ -53,8 +53,8 @@ void target_put_requant(StrBuf *out, const LayerCtx *c, const sc_requant *rq, co
     free(add);
   }
   if (rq->bias_lshift) {
-    char *lsh = ptr_expr(rq->bias_lshift, l->bias_lshift, sizeof(int8_t), l->nch, c->bias_lshift, c,
-                         "rq.bias_lshift");
+    char *lsh = target_ptr_expr(rq->bias_lshift, l->bias_lshift, sizeof(int8_t), l->nch, c->bias_lshift, c,
+                                "rq.bias_lshift");
     sb_printf(out, "%s  .bias_lshift = %s,\n", indent, lsh);
     free(lsh);
   }
