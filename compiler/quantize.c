@@ -780,7 +780,7 @@ static double apply_unary(const Node *n, double x) {
   switch (n->op) {
   case OP_RELU: return x > 0 ? x : 0;
   case OP_RELU6: return x < 0 ? 0 : x > 6 ? 6 : x;
-  case OP_GELU: return 0.5 * x * (1 + erf(x / sqrt(2.0)));
+  case OP_GELU: return node_attr(n, "approximate")->e == GELU_TANH ? gelu_tanh(x) : 0.5 * x * (1 + erf(x / sqrt(2.0)));
   case OP_SIGMOID: return 1 / (1 + exp(-x));
   case OP_TANH: return tanh(x);
   default: return unary_apply(n, x); /* the ops added for ONNX (ops_float.c) */
