@@ -307,6 +307,11 @@ typedef struct Value {
   int64_t *idata;  /* constants of integer dtype */
   QuantAnnot quant;  /* @quant from the source */
   struct QParam *q;  /* set by quantize.c for every value the integer program touches */
+  /* Weight scales a QDQ model gives (DequantizeLinear of int8 codes, onnx_import.c):
+   * one per tensor (nwscale 1) or one per slice along wscale_axis; the quantizer
+   * uses them instead of its own. NULL otherwise. */
+  double *wscale;
+  int nwscale, wscale_axis;
 } Value;
 
 typedef struct Node {
