@@ -45,7 +45,7 @@ int main(void) {
       }
       acc[j] = a;
     }
-    sc_requant rq = {has_mult ? mult : NULL, shift8, 1, lo, hi, 0, 0, NULL};
+    sc_requant rq = {has_mult ? mult : NULL, shift8, 1, lo, hi, 0, 0, NULL, NULL};
 #if defined(__AVX2__)
     __m256i v = sc_avx2_requant(_mm256_loadu_si256((const __m256i *)(const void *)acc), mult, shift, has_mult, lo, hi);
     _mm256_storeu_si256((__m256i *)(void *)out, v);
