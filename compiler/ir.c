@@ -134,6 +134,12 @@ void node_set_attr_int(Node *n, const char *name, int64_t v) {
   a->ints[0] = v;
 }
 
+void node_set_attr_enum(Node *n, const char *name, int choice) {
+  AttrValue *a = attr_slot(n, name);
+  a->set = true;
+  a->e = choice;
+}
+
 void node_set_attr_ints(Node *n, const char *name, int nints, const int64_t *v) {
   AttrValue *a = attr_slot(n, name);
   a->set = true;

@@ -57,7 +57,35 @@ typedef struct Imp {
   Sym *syms;
   int nsyms, cap;
   const Onnx__NodeProto *node; /* the node being imported */
+  struct Dq *dq;               /* constants that came out of DequantizeLinear */
+  int ndq;
 } Imp;
+
+/* A constant DequantizeLinear made from int8 codes: its scales, one per tensor (n 1)
+ * or one per slice along `axis`. Where it becomes a graph constant the scales go with
+ * it (Value.wscale), so that the quantizer keeps the model's weight codes. */
+typedef struct Dq {
+  const Tensor *t;
+  double *scale;
+  int n, axis;
+} Dq;
+
+static const Dq *dq_of(const Imp *I, const Tensor *t) {
+  for (int i = 0; t && i < I->ndq; i++)
+    if (I->dq[i].t == t) return &I->dq[i];
+  return NULL;
+}
+
+/* Graph constant v holds d's tensor (transposed: its axes swapped, a 2-D one) times
+ * |alpha|: it takes d's scales. */
+static void carry_scales(Imp *I, int v, const Dq *d, bool transposed, double alpha) {
+  if (!d) return;
+  Value *val = &I->g->values[v];
+  val->nwscale = d->n;
+  val->wscale_axis = transposed && d->n > 1 ? 1 - d->axis : d->axis;
+  val->wscale = xmalloc(sizeof(double) * (size_t)d->n);
+  for (int i = 0; i < d->n; i++) val->wscale[i] = d->scale[i] * fabs(alpha);
+}
 
 static _Noreturn void __attribute__((format(printf, 2, 3))) fail(const Imp *I, const char *fmt, ...) {
   char msg[1024];
@@ -161,6 +189,7 @@ static int in_value(Imp *I, int k) {
   char *nm = ident(I, s->name, true);
   s->value = graph_add_const(I->g, nm, s->k, I->loc);
   free(nm);
+  carry_scales(I, s->value, dq_of(I, s->k), false, 1.0);
   return s->value;
 }
 
@@ -550,6 +579,15 @@ static Tensor *const_dequantize(Imp *I, const Tensor *q) {
     for (int i = ax + 1; i < q->shape.rank; i++) inner *= q->shape.d[i];
   }
   for (int64_t j = 0; j < n; j++) r->f[j] = (float)((double)tget_i(q, j) * sc->f[nsc > 1 ? j / inner % len : 0]);
+  if (q->dtype == DT_I8) {
+    I->dq = xrealloc(I->dq, sizeof(Dq) * (size_t)(I->ndq + 1));
+    Dq *d = &I->dq[I->ndq++];
+    d->t = r;
+    d->n = (int)nsc;
+    d->axis = nsc > 1 ? norm_axis(I, attr_i(I, "axis", 1), q->shape.rank) : 0;
+    d->scale = xmalloc(sizeof(double) * (size_t)nsc);
+    for (int64_t j = 0; j < nsc; j++) d->scale[j] = sc->f[j];
+  }
   return r;
 }
 
@@ -818,6 +856,7 @@ static int linear_from_kxn(Imp *I, int x, const Tensor *b, const char *bname, do
   if (alpha != 1.0)
     for (int64_t j = 0; j < shape_numel(&w->shape); j++) w->f[j] = (float)(w->f[j] * alpha);
   int in[3] = {x, add_const(I, bname, "_t", w), bias};
+  carry_scales(I, in[1], dq_of(I, b), true, alpha);
   return done(I, emit(I, OP_LINEAR, in, 3, out0(I), suffix));
 }
 
@@ -883,6 +922,7 @@ static int imp_gemm(Imp *I) {
       for (int64_t j = 0; j < shape_numel(&w->shape); j++) w->f[j] = (float)(w->f[j] * alpha);
     }
     int in[3] = {x, alpha != 1.0 ? add_const(I, in_name(I, 1), "_scaled", w) : in_value(I, 1), bias};
+    if (alpha != 1.0) carry_scales(I, in[1], dq_of(I, b), false, alpha);
     y = done(I, emit(I, OP_LINEAR, in, 3, out0(I), sfx));
   } else {
     y = linear_from_kxn(I, x, b, in_name(I, 1), alpha, bias, sfx);

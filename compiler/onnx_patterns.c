@@ -5,6 +5,7 @@
  *   x - mean(x); / sqrt(mean(d^2) + eps)                       -> layernorm(x, eps)
  *   mul(layernorm, gamma[D]), add(layernorm, beta[D])          -> layernorm's gamma, beta
  *   0.5 * (x * (1 + erf(x / sqrt 2)))                          -> gelu(x)
+ *   0.5 * (x * (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))))      -> gelu(x, approximate=tanh)
  *
  * Each rewrite turns the pattern's last node into the fused op in place (so the
  * node order stays valid and consumers keep their value), which leaves the
@@ -177,37 +178,87 @@ static bool fold_affine(Pat *P, Node *n) {
   return false;
 }
 
-/* x * (1 + erf(x / sqrt 2)): returns x, or -1. */
-static int erf_half(const Pat *P, int v) {
+/* v == x^3: pow(x, 3), x * (x * x) or (x * x) * x. */
+static bool is_cube(const Pat *P, int v, int x) {
+  Node *p = producer(P, v, OP_POW);
+  if (p) return p->inputs[0] == x && is_scalar(P, p->inputs[1], 3.0, 0);
   Node *m = producer(P, v, OP_MUL);
-  if (!m) return -1;
+  if (!m) return false;
   for (int s = 0; s < 2; s++) {
-    int x = m->inputs[s];
-    Node *a = producer(P, m->inputs[1 - s], OP_ADD);
-    if (!a) continue;
-    for (int t = 0; t < 2; t++) {
-      Node *e = producer(P, a->inputs[t], OP_ERF);
-      if (!e || !is_scalar(P, a->inputs[1 - t], 1.0, 0)) continue;
-      Node *dv = producer(P, e->inputs[0], OP_DIV);
-      Node *ml = producer(P, e->inputs[0], OP_MUL);
-      if (dv && dv->inputs[0] == x && is_scalar(P, dv->inputs[1], sqrt(2.0), 1e-6)) return x;
-      if (ml && other(ml, x) != x && (ml->inputs[0] == x || ml->inputs[1] == x) &&
-          is_scalar(P, other(ml, x), sqrt(0.5), 1e-6))
-        return x;
-    }
+    Node *sq = producer(P, m->inputs[1 - s], OP_MUL);
+    if (m->inputs[s] == x && sq && sq->inputs[0] == x && sq->inputs[1] == x) return true;
+  }
+  return false;
+}
+
+/* v == erf(x / sqrt 2) (or erf(x * sqrt 1/2)): GELU_NONE; v == tanh(sqrt(2/pi) *
+ * (x + 0.044715 x^3)): GELU_TANH; otherwise -1. */
+static int gelu_inner(const Pat *P, int v, int x) {
+  Node *e = producer(P, v, OP_ERF);
+  if (e) {
+    Node *dv = producer(P, e->inputs[0], OP_DIV);
+    Node *ml = producer(P, e->inputs[0], OP_MUL);
+    if (dv && dv->inputs[0] == x && is_scalar(P, dv->inputs[1], sqrt(2.0), 1e-6)) return GELU_NONE;
+    if (ml && (ml->inputs[0] == x || ml->inputs[1] == x) && is_scalar(P, other(ml, x), sqrt(0.5), 1e-6))
+      return GELU_NONE;
+    return -1;
+  }
+  Node *t = producer(P, v, OP_TANH);
+  Node *c = t ? producer(P, t->inputs[0], OP_MUL) : NULL;
+  if (!c) return -1;
+  for (int s = 0; s < 2; s++) {
+    if (!is_scalar(P, c->inputs[s], 0.79788456080286535588 /* sqrt(2/pi) */, 1e-6)) continue;
+    Node *a = producer(P, c->inputs[1 - s], OP_ADD);
+    if (!a || (a->inputs[0] != x && a->inputs[1] != x)) continue;
+    Node *k = producer(P, other(a, x), OP_MUL);
+    if (!k) continue;
+    for (int u = 0; u < 2; u++)
+      if (is_scalar(P, k->inputs[u], 0.044715, 1e-7) && is_cube(P, k->inputs[1 - u], x)) return GELU_TANH;
   }
   return -1;
 }
 
-/* mul(x * (1 + erf(x / sqrt 2)), 0.5) -> gelu(x). */
+/* v == 1 + F(x) with F one of gelu_inner's: its form, or -1. */
+static int one_plus(const Pat *P, int v, int x) {
+  Node *a = producer(P, v, OP_ADD);
+  if (!a) return -1;
+  for (int t = 0; t < 2; t++)
+    if (is_scalar(P, a->inputs[1 - t], 1.0, 0)) {
+      int f = gelu_inner(P, a->inputs[t], x);
+      if (f >= 0) return f;
+    }
+  return -1;
+}
+
+/* v == x * (1 + F(x)): returns x (and *form), or -1. */
+static int gelu_half(const Pat *P, int v, int *form) {
+  Node *m = producer(P, v, OP_MUL);
+  if (!m) return -1;
+  for (int s = 0; s < 2; s++) {
+    int x = m->inputs[s];
+    if ((*form = one_plus(P, m->inputs[1 - s], x)) >= 0) return x;
+  }
+  return -1;
+}
+
+/* 0.5 * (x * (1 + F(x))) or (x * 0.5) * (1 + F(x)) -> gelu(x), F the erf form
+ * (approximate=none) or the tanh form (approximate=tanh) exporters write. */
 static bool fold_gelu(Pat *P, Node *n) {
   if (n->op != OP_MUL) return false;
   for (int s = 0; s < 2; s++) {
-    if (!is_scalar(P, n->inputs[1 - s], 0.5, 0)) continue;
-    int x = erf_half(P, n->inputs[s]);
+    int x = -1, form = -1;
+    if (is_scalar(P, n->inputs[1 - s], 0.5, 0)) {
+      x = gelu_half(P, n->inputs[s], &form);
+    } else {
+      Node *h = producer(P, n->inputs[s], OP_MUL);
+      for (int u = 0; h && u < 2 && x < 0; u++)
+        if (is_scalar(P, h->inputs[1 - u], 0.5, 0) && (form = one_plus(P, n->inputs[1 - s], h->inputs[u])) >= 0)
+          x = h->inputs[u];
+    }
     if (x < 0) continue;
     int in[1] = {x};
     become(n, OP_GELU, in, 1, NULL);
+    if (form == GELU_TANH) node_set_attr_enum(n, "approximate", GELU_TANH);
     return true;
   }
   return false;

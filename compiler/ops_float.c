@@ -616,12 +616,21 @@ static float f_gelu(float x) {
   const double sqrt1_2 = 0.70710678118654752440;
   return (float)(0.5 * x * (1.0 + erf((double)x * sqrt1_2)));
 }
+/* GELU's tanh form (torch GELU(approximate='tanh'), BERT's gelu_new): its own
+ * function, not the erf one, so that float results match the exporting framework. */
+double gelu_tanh(double x) {
+  const double sqrt_2_pi = 0.79788456080286535588; /* sqrt(2/pi) */
+  return 0.5 * x * (1.0 + tanh(sqrt_2_pi * (x + 0.044715 * x * x * x)));
+}
+static float f_gelu_tanh(float x) { return (float)gelu_tanh((double)x); }
 static float f_sigmoid(float x) { return (float)(1.0 / (1.0 + exp(-(double)x))); }
 static float f_tanh(float x) { return (float)tanh((double)x); }
 
 void eval_relu(const Graph *g, const Node *n, float *const *buf) { eval_map(g, n, buf, f_relu); }
 void eval_relu6(const Graph *g, const Node *n, float *const *buf) { eval_map(g, n, buf, f_relu6); }
-void eval_gelu(const Graph *g, const Node *n, float *const *buf) { eval_map(g, n, buf, f_gelu); }
+void eval_gelu(const Graph *g, const Node *n, float *const *buf) {
+  eval_map(g, n, buf, node_attr(n, "approximate")->e == GELU_TANH ? f_gelu_tanh : f_gelu);
+}
 void eval_sigmoid(const Graph *g, const Node *n, float *const *buf) { eval_map(g, n, buf, f_sigmoid); }
 void eval_tanh(const Graph *g, const Node *n, float *const *buf) { eval_map(g, n, buf, f_tanh); }
 

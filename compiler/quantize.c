@@ -341,9 +341,34 @@ static void add_fix(ILayer *l, const BiasFix *f) {
  * accumulator's scale, and the requantization. Shared by conv2d and linear.
  * A channel whose bias needs more than bias_bits, or whose shift leaves [-31, 31],
  * is handled as cfg->bias_fix says (algorithms.md §4), and recorded in l->fixes. */
+/* The weight scales a QDQ model gave weight value wv (Value.wscale), checked against
+ * the layer: NULL when there are none. They are the model's, so they are kept
+ * exactly: 8-bit codes, one scale per output channel or per tensor, a power of two in
+ * shift mode, and weights not changed by a folded batchnorm. */
+static const double *given_weight_scales(const Q *q, const Node *n, const Value *wv, int64_t oc, int bits) {
+  if (!wv || !wv->wscale) return NULL;
+  if (wv->nwscale > 1 && (wv->wscale_axis != 0 || wv->nwscale != oc))
+    error_at(wv->loc, "weight '%s': the model's DequantizeLinear gives %d scales along axis %d; only one per "
+             "tensor or one per output channel (axis 0 of the layer's weight) can be kept",
+             wv->name, wv->nwscale, wv->wscale_axis);
+  if (n->bn)
+    error_at(n->loc, "%s: a batchnorm is folded into weights the model quantized (DequantizeLinear); its "
+             "scales would no longer hold", n->name);
+  if (bits != 8)
+    error_at(wv->loc, "weight '%s': the model gives int8 codes (DequantizeLinear), but the configuration "
+             "asks for %d-bit weights", wv->name, bits);
+  for (int i = 0; i < wv->nwscale; i++) {
+    double e = log2(wv->wscale[i]);
+    if (q->shift_mode && fabs(e - lround(e)) > 1e-9)
+      error_at(wv->loc, "weight '%s': scale %g from the model's DequantizeLinear is not a power of two, as "
+               "'requantize: shift' needs (use requantize: dyadic)", wv->name, wv->wscale[i]);
+  }
+  return wv->wscale;
+}
+
 static void quantize_weights(Q *q, ILayer *l, const Node *n, const QParam *qx, const QParam *qy,
                              const float *wf, int64_t oc, int64_t per, const float *bias,
-                             sc_requant *rq) {
+                             sc_requant *rq, const Value *wv) {
   const Config *cfg = q->cfg;
   int bits = cfg->weight_bits, bias_bits = cfg->bias_bits;
   Granularity gran = cfg->granularity;
@@ -353,6 +378,14 @@ static void quantize_weights(Q *q, ILayer *l, const Node *n, const QParam *qx, c
     if (o->weight_bits > 0) bits = o->weight_bits;
     if (o->granularity >= 0) gran = (Granularity)o->granularity;
     if (o->bias_bits > 0) bias_bits = o->bias_bits;
+  }
+  const double *given = given_weight_scales(q, n, wv, oc, bits);
+  if (given) {
+    StrBuf sb = {0};
+    for (int i = 0; i < wv->nwscale && i < 8; i++) sb_printf(&sb, "%s%g", i ? ", " : "", given[i]);
+    ilayer_add_note(l, "weight scales from the model's DequantizeLinear (%s): %s%s", wv->nwscale > 1 ?
+                    "per channel" : "per tensor", sb.data, wv->nwscale > 8 ? ", ..." : "");
+    free(sb.data);
   }
   const FoldedBN *bn = n->op == OP_MATMUL ? NULL : n->bn;
   const float *w_unfolded = bn ? q->g->values[bn->weight].data : NULL;
@@ -374,7 +407,8 @@ static void quantize_weights(Q *q, ILayer *l, const Node *n, const QParam *qx, c
     const float *scale_src = gran == GRAN_PER_TENSOR ? wf : wc;
     int64_t scale_n = gran == GRAN_PER_TENSOR ? oc * per : per;
     int e;
-    double s = weight_scale(q, scale_src, scale_n, bits, &e);
+    double s = given ? given[wv->nwscale > 1 ? c : 0] : weight_scale(q, scale_src, scale_n, bits, &e);
+    if (given) e = (int)floor(log2(s) + (q->shift_mode ? 0.5 : 0)); /* shift mode: s == 2^e */
     double acc = qx->scale * s;
     int acc_e = qx->exp + e;
     int nsh = channel_shift(q, acc, acc_e, qy);
@@ -541,7 +575,7 @@ static void q_conv_or_linear(Q *q, int ni) {
   const Value *wv = &g->values[w];
   int64_t oc = wv->shape.d[0], per = shape_numel(&wv->shape) / oc;
   sc_requant *rq = n->op == OP_CONV2D ? &l->p.conv.rq : &l->p.lin.rq;
-  quantize_weights(q, l, n, qx, qy, wv->data, oc, per, b >= 0 ? g->values[b].data : NULL, rq);
+  quantize_weights(q, l, n, qx, qy, wv->data, oc, per, b >= 0 ? g->values[b].data : NULL, rq, wv);
   clamp_for_activation(q, l, rq, qy);
   const Shape *xs = &g->values[x].shape, *ys = &g->values[n->output].shape;
   if (n->op == OP_CONV2D) {
@@ -598,7 +632,7 @@ static void q_matmul(Q *q, int ni) {
     l->in[0] = a;
     l->nin = 1;
     QParam *qx = activation_q(q, a), *qy = activation_q(q, out);
-    quantize_weights(q, l, n, qx, qy, wt, N, K, NULL, &l->p.lin.rq);
+    quantize_weights(q, l, n, qx, qy, wt, N, K, NULL, &l->p.lin.rq, NULL);
     clamp_for_activation(q, l, &l->p.lin.rq, qy);
     l->p.lin.in = (int)K;
     l->p.lin.out = (int)N;
@@ -797,7 +831,7 @@ static double apply_unary(const Node *n, double x) {
   switch (n->op) {
   case OP_RELU: return x > 0 ? x : 0;
   case OP_RELU6: return x < 0 ? 0 : x > 6 ? 6 : x;
-  case OP_GELU: return 0.5 * x * (1 + erf(x / sqrt(2.0)));
+  case OP_GELU: return node_attr(n, "approximate")->e == GELU_TANH ? gelu_tanh(x) : 0.5 * x * (1 + erf(x / sqrt(2.0)));
   case OP_SIGMOID: return 1 / (1 + exp(-x));
   case OP_TANH: return tanh(x);
   default: return unary_apply(n, x); /* the ops added for ONNX (ops_float.c) */

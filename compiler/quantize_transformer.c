@@ -42,7 +42,12 @@ bool q_gelu(Q *q, int ni) {
   double s32 = igelu_derive(qx->scale, p);
   /* The polynomial's output scale S * S_erf / 2 has no power-of-two form, so even
    * shift mode rescales it with a multiplier (or use `gelu: table`, exact and shift-free). */
-  char *why = xformat("i-GELU (I-BERT): b = %d, c = %d, 1/S_erf = %d; output at scale %.6g rescaled by %s",
+  /* i-GELU approximates GELU itself; for the tanh form (which differs from the erf
+   * form by at most 4.7e-4) the note says so, and `gelu: table` tabulates the tanh form. */
+  bool tanh_form = node_attr(n, "approximate")->e == GELU_TANH;
+  char *why = xformat("i-GELU (I-BERT)%s: b = %d, c = %d, 1/S_erf = %d; output at scale %.6g rescaled by %s",
+                      tanh_form ? " for gelu(approximate=tanh) (within 4.7e-4 of the erf form; `gelu: table` "
+                                  "tabulates the tanh form exactly)" : "",
                       (int)p->b_int, (int)p->c_int, (int)p->one_int, s32,
                       q->shift_mode ? "a multiplier (the i-GELU scale is not a power of two)" : "a multiplier");
   set_requant_multiplier(q, l, &p->rq, s32 / qy->scale, qy, why);

@@ -307,6 +307,11 @@ typedef struct Value {
   int64_t *idata;  /* constants of integer dtype */
   QuantAnnot quant;  /* @quant from the source */
   struct QParam *q;  /* set by quantize.c for every value the integer program touches */
+  /* Weight scales a QDQ model gives (DequantizeLinear of int8 codes, onnx_import.c):
+   * one per tensor (nwscale 1) or one per slice along wscale_axis; the quantizer
+   * uses them instead of its own. NULL otherwise. */
+  double *wscale;
+  int nwscale, wscale_axis;
 } Value;
 
 typedef struct Node {
@@ -348,6 +353,8 @@ int graph_find_value(const Graph *g, const char *name);
 void node_set_attr_int(Node *n, const char *name, int64_t v);
 void node_set_attr_ints(Node *n, const char *name, int nints, const int64_t *v);
 void node_set_attr_float(Node *n, const char *name, double v);
+/* choice: the index into the attribute's enum choices (ops.def). */
+void node_set_attr_enum(Node *n, const char *name, int choice);
 /* The attribute value by name (internal error when the op has no such attribute). */
 const AttrValue *node_attr(const Node *n, const char *name);
 int64_t node_attr_int(const Node *n, const char *name);
@@ -413,6 +420,9 @@ void float_run(FloatRun *r, const float *const *inputs);
 #undef OP
 /* The unary elementwise ops added for ONNX (erf ... clip), in double. */
 double unary_apply(const struct Node *n, double x);
+/* gelu's approximate attribute (its enum order in ops.def) and the tanh form itself. */
+enum { GELU_NONE, GELU_TANH };
+double gelu_tanh(double x);
 
 /* ------------------------------------------------------------- dataset.c */
 
