@@ -1,6 +1,7 @@
 /* sc_eltwise_s8.c — scalar reference add, sub and mul with broadcasting. */
 #include <stddef.h>
 
+#include "sc_internal.h"
 #include "shiftc_rt.h"
 
 enum { SC_ADD, SC_SUB, SC_MUL };
@@ -43,21 +44,10 @@ static inline void eltwise(const sc_eltwise_params *p, int op, const int8_t *a, 
   const ptrdiff_t sa = p->a_strides[last], sb = p->b_strides[last];
   int32_t idx[SC_MAX_RANK] = {0};
   ptrdiff_t oa = 0, ob = 0; /* offsets of the current row's first element */
-  for (;;) {
+  do {
     for (int32_t j = 0; j < len; j++) y[j] = combine(p, op, a[oa + j * sa], b[ob + j * sb]);
     y += len;
-    /* next row: odometer over the outer dims */
-    int d = last - 1;
-    for (; d >= 0; d--) {
-      oa += p->a_strides[d];
-      ob += p->b_strides[d];
-      if (++idx[d] < p->dims[d]) break;
-      oa -= (ptrdiff_t)p->a_strides[d] * p->dims[d];
-      ob -= (ptrdiff_t)p->b_strides[d] * p->dims[d];
-      idx[d] = 0;
-    }
-    if (d < 0) return;
-  }
+  } while (sc_eltwise_next_row(p, idx, &oa, &ob));
 }
 
 void sc_add_s8(const sc_eltwise_params *p, const int8_t *a, const int8_t *b, int8_t *y) {

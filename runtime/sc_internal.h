@@ -9,6 +9,21 @@
 
 #include "shiftc_rt.h"
 
+/* The walk of an elementwise kernel (scalar and SIMD) over its output rows: an odometer
+ * over dims[0..rank-1) that moves the operands' row offsets by their strides (0 where an
+ * operand is broadcast). Steps idx/oa/ob to the next row; returns 0 after the last one. */
+static inline int sc_eltwise_next_row(const sc_eltwise_params *p, int32_t *idx, ptrdiff_t *oa, ptrdiff_t *ob) {
+  for (int d = p->rank - 2; d >= 0; d--) {
+    *oa += p->a_strides[d];
+    *ob += p->b_strides[d];
+    if (++idx[d] < p->dims[d]) return 1;
+    *oa -= (ptrdiff_t)p->a_strides[d] * p->dims[d];
+    *ob -= (ptrdiff_t)p->b_strides[d] * p->dims[d];
+    idx[d] = 0;
+  }
+  return 0;
+}
+
 /* sum over i < len of a[i*sa] * b[i*sb], in int32 (legalization proves it fits). */
 static inline int32_t sc_dot_s8(const int8_t *a, ptrdiff_t sa, const int8_t *b, ptrdiff_t sb,
                                 int32_t len) {

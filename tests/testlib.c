@@ -121,3 +121,12 @@ char *t_tempdir(void) {
   if (!mkdtemp(path)) abort();
   return path;
 }
+
+char *t_fmt(const char *f, ...) {
+  va_list ap;
+  va_start(ap, f);
+  char *s;
+  if (vasprintf(&s, f, ap) < 0) abort();
+  va_end(ap);
+  return s;
+}

@@ -24,6 +24,9 @@ typedef struct TRun {
 TRun t_run(char *const argv[]);
 void t_run_free(TRun *r);
 
+/* printf into a fresh heap string (aborts when out of memory). */
+char *t_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+
 /* Whole file, NUL-terminated; NULL if unreadable. */
 char *t_read_file(const char *path, size_t *len);
 /* A fresh empty folder under $TMPDIR (removed by the OS, not by us). */

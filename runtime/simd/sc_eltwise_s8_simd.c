@@ -4,6 +4,7 @@
  * only when both operands have stride 1 along the last axis. */
 #include <stddef.h>
 
+#include "sc_internal.h"
 #include "sc_simd.h"
 
 static void eltwise(const sc_eltwise_params *p, int op, const int8_t *a, const int8_t *b, int8_t *y) {
@@ -18,20 +19,10 @@ static void eltwise(const sc_eltwise_params *p, int op, const int8_t *a, const i
   const int32_t len = p->dims[last];
   int32_t idx[SC_MAX_RANK] = {0};
   ptrdiff_t oa = 0, ob = 0; /* offsets of the current row's first element */
-  for (;;) {
+  do {
     sc_eltwise_row_s8(p, op, a + oa, b + ob, y, len);
     y += len;
-    int d = last - 1;
-    for (; d >= 0; d--) {
-      oa += p->a_strides[d];
-      ob += p->b_strides[d];
-      if (++idx[d] < p->dims[d]) break;
-      oa -= (ptrdiff_t)p->a_strides[d] * p->dims[d];
-      ob -= (ptrdiff_t)p->b_strides[d] * p->dims[d];
-      idx[d] = 0;
-    }
-    if (d < 0) return;
-  }
+  } while (sc_eltwise_next_row(p, idx, &oa, &ob));
 }
 
 void sc_add_s8_simd(const sc_eltwise_params *p, const int8_t *a, const int8_t *b, int8_t *y) { eltwise(p, 0, a, b, y); }

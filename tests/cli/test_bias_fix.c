@@ -86,20 +86,10 @@ static bool write_npy_f32(const char *path, const unsigned char *data, size_t nb
 
 static char *input_npy;
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...) {
-  va_list ap;
-  va_start(ap, f);
-  char *s;
-  if (vasprintf(&s, f, ap) < 0) abort();
-  va_end(ap);
-  return s;
-}
-
 /* Runs the integer interpreter over the test set of example `ex` with --bias-fix `mode`. */
 static bool run_mode(const char *ex, const char *mode, const int *want, const int *labels, int n, Agreement *a) {
-  char *dir = t_tempdir(), *out = fmt("%s/y.npy", dir);
-  char *nn = fmt("examples/%s/%s.nn", ex, ex), *yaml = fmt("examples/%s/%s.yaml", ex, ex);
+  char *dir = t_tempdir(), *out = t_fmt("%s/y.npy", dir);
+  char *nn = t_fmt("examples/%s/%s.nn", ex, ex), *yaml = t_fmt("examples/%s/%s.yaml", ex, ex);
   free(dir);
   char *argv[] = {(char *)shiftc, "run", nn, "-c", yaml, "--int", "--raw",
                   "--bias-fix", (char *)mode, "--input", input_npy, "-o", out, NULL};
@@ -129,7 +119,7 @@ static bool run_mode(const char *ex, const char *mode, const int *want, const in
 
 static void check_example(const char *ex) {
   size_t flen = 0, tlen = 0, nb = 0, lb = 0, cb = 0;
-  char *fqp = fmt("examples/%s/fakequant.safetensors", ex), *testp = fmt("examples/%s/test.safetensors", ex);
+  char *fqp = t_fmt("examples/%s/fakequant.safetensors", ex), *testp = t_fmt("examples/%s/test.safetensors", ex);
   char *fq = t_read_file(fqp, &flen), *test = t_read_file(testp, &tlen);
   free(fqp), free(testp);
   const unsigned char *codes = fq ? st_tensor(fq, flen, "logits_codes", "I32", &nb) : NULL;
@@ -185,12 +175,12 @@ static void check_example(const char *ex) {
 
   /* The report lists every channel touched, with its fix and cost. */
   char *dir = t_tempdir();
-  char *nn = fmt("examples/%s/%s.nn", ex, ex), *yaml = fmt("examples/%s/%s.yaml", ex, ex);
+  char *nn = t_fmt("examples/%s/%s.nn", ex, ex), *yaml = t_fmt("examples/%s/%s.yaml", ex, ex);
   char *argv[] = {(char *)shiftc, "compile", nn, "-c", yaml, "-o", dir, NULL};
   TRun r = t_run(argv);
-  char *p = fmt("%s/%s.report.md", dir, ex), *md = t_read_file(p, NULL);
+  char *p = t_fmt("%s/%s.report.md", dir, ex), *md = t_read_file(p, NULL);
   free(p);
-  p = fmt("%s/%s.report.json", dir, ex);
+  p = t_fmt("%s/%s.report.json", dir, ex);
   char *js = t_read_file(p, NULL);
   free(p), free(nn), free(yaml);
   int rows = -1 /* the table's header names the column */, fixes = 0;

@@ -17,26 +17,16 @@
 
 static const char *examples[] = {"digits_mlp", "digits_cnn", "mnist_cnn", "digits_cnn_w4", "digits_vit", "digits_vit_l1"};
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...) {
-  va_list ap;
-  va_start(ap, f);
-  char *s;
-  if (vasprintf(&s, f, ap) < 0) abort();
-  va_end(ap);
-  return s;
-}
-
 /* Builds OUT/m's float C with `cc flags` into OUT/m/bin and runs it; the run's result. */
 static TRun build_and_run(const char *dir, const char *m, const char *cc, const char *flags) {
-  char *cmd = fmt("%s %s -o %s/bin %s/%s_float.c %s/%s_float_golden.c %s/%s_float_test.c -lm", cc, flags, dir, dir, m,
+  char *cmd = t_fmt("%s %s -o %s/bin %s/%s_float.c %s/%s_float_golden.c %s/%s_float_test.c -lm", cc, flags, dir, dir, m,
                   dir, m, dir, m);
   char *argv[] = {"sh", "-c", cmd, NULL};
   TRun b = t_run(argv);
   free(cmd);
   if (b.status != 0) return b;
   t_run_free(&b);
-  char *bin = fmt("%s/bin", dir);
+  char *bin = t_fmt("%s/bin", dir);
   char *run[] = {bin, NULL};
   TRun r = t_run(run);
   free(bin);
@@ -58,8 +48,8 @@ int main(void) {
   char *tmp = t_tempdir();
   for (size_t i = 0; i < sizeof examples / sizeof *examples; i++) {
     const char *m = examples[i];
-    char *nn = fmt("examples/%s/%s.nn", m, m), *yaml = fmt("examples/%s/%s.yaml", m, m);
-    char *dir = fmt("%s/%s", tmp, m), *label = fmt("float C of %s equals run --float within 1e-4", m);
+    char *nn = t_fmt("examples/%s/%s.nn", m, m), *yaml = t_fmt("examples/%s/%s.yaml", m, m);
+    char *dir = t_fmt("%s/%s", tmp, m), *label = t_fmt("float C of %s equals run --float within 1e-4", m);
     char *argv[] = {(char *)shiftc, "compile", nn, "-c", yaml, "--float-c", "-o", dir, NULL};
     TRun c = t_run(argv);
     if (c.status != 0) {
@@ -81,7 +71,7 @@ int main(void) {
   }
 
   /* The check can fail: golden 0's first output of digits_cnn moved by 1e-3 of the scale. */
-  char *gold = fmt("%s/digits_cnn/digits_cnn_float_golden.c", tmp);
+  char *gold = t_fmt("%s/digits_cnn/digits_cnn_float_golden.c", tmp);
   char *text = t_read_file(gold, NULL);
   char *at = text ? strstr(text, "digits_cnn_float_golden_output") : NULL;
   at = at ? strstr(at, "{\n  {") : NULL;
@@ -94,7 +84,7 @@ int main(void) {
     FILE *f = fopen(gold, "w");
     fprintf(f, "%.*s%.9gf%s", (int)(at - text), text, first + 1e-2 + fabs(first) * 1e-3, end + 1);
     fclose(f);
-    TRun r = build_and_run(fmt("%s/digits_cnn", tmp), "digits_cnn", "gcc", STRICT " -O2");
+    TRun r = build_and_run(t_fmt("%s/digits_cnn", tmp), "digits_cnn", "gcc", STRICT " -O2");
     t_check(r.status == 1 && strstr(r.out, "7/8 goldens within 1e-4"), "float C test detects a wrong output",
             "status %d:\n%s%s", r.status, r.out, r.err);
     t_run_free(&r);

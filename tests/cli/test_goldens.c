@@ -19,18 +19,8 @@ static const char *modes[] = {"shift", "dyadic"};
 
 static const char *shiftc;
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...) {
-  va_list ap;
-  va_start(ap, f);
-  char *s;
-  if (vasprintf(&s, f, ap) < 0) abort();
-  va_end(ap);
-  return s;
-}
-
 static TRun compile(const char *ex, const char *mode, const char *outdir) {
-  char *model = fmt("examples/%s/%s.nn", ex, ex), *yaml = fmt("examples/%s/%s.yaml", ex, ex);
+  char *model = t_fmt("examples/%s/%s.nn", ex, ex), *yaml = t_fmt("examples/%s/%s.yaml", ex, ex);
   char *argv[] = {(char *)shiftc, "compile", model, "-c", yaml, "--requantize", (char *)mode, "-o", (char *)outdir,
                   NULL};
   TRun r = t_run(argv);
@@ -61,10 +51,10 @@ static char **list_dir(const char *dir, int *n) {
 static char *compare_dirs(const char *a, const char *b) {
   int na, nb;
   char **fa = list_dir(a, &na), **fb = list_dir(b, &nb);
-  if (na != nb) return fmt("%s has %s files, %s another number", a, na > nb ? "more" : "fewer", b);
+  if (na != nb) return t_fmt("%s has %s files, %s another number", a, na > nb ? "more" : "fewer", b);
   for (int i = 0; i < na; i++) {
-    if (strcmp(fa[i], fb[i]) != 0) return fmt("file sets differ at '%s' / '%s'", fa[i], fb[i]);
-    char *pa = fmt("%s/%s", a, fa[i]), *pb = fmt("%s/%s", b, fb[i]);
+    if (strcmp(fa[i], fb[i]) != 0) return t_fmt("file sets differ at '%s' / '%s'", fa[i], fb[i]);
+    char *pa = t_fmt("%s/%s", a, fa[i]), *pb = t_fmt("%s/%s", b, fb[i]);
     size_t la, lb;
     char *da = t_read_file(pa, &la), *db = t_read_file(pb, &lb);
     bool same = da && db && la == lb && memcmp(da, db, la) == 0;
@@ -72,7 +62,7 @@ static char *compare_dirs(const char *a, const char *b) {
     free(db);
     free(pa);
     free(pb);
-    if (!same) return fmt("'%s' differs between the two compiles", fa[i]);
+    if (!same) return t_fmt("'%s' differs between the two compiles", fa[i]);
   }
   return strdup("");
 }
@@ -87,13 +77,13 @@ static bool have(const char *prog) {
 
 /* Builds the folder's test from scratch with `cc` and runs it. */
 static void build_and_run(const char *dir, const char *ex, const char *cc, const char *label) {
-  char *ccvar = fmt("CC=%s", cc), *cflags = fmt("CFLAGS=%s", STRICT);
+  char *ccvar = t_fmt("CC=%s", cc), *cflags = t_fmt("CFLAGS=%s", STRICT);
   char *make_argv[] = {"make", "-B", "-s", "-C", (char *)dir, ccvar, cflags, NULL};
   TRun m = t_run(make_argv);
   if (m.status != 0) {
     t_fail(label, "make with %s failed (status %d):\n%s%s", cc, m.status, m.out, m.err);
   } else {
-    char *test = fmt("%s/%s_test", dir, ex);
+    char *test = t_fmt("%s/%s_test", dir, ex);
     char *test_argv[] = {test, NULL};
     TRun r = t_run(test_argv);
     char want[64];
@@ -119,8 +109,8 @@ int main(void) {
   for (size_t i = 0; i < sizeof examples / sizeof *examples; i++)
     for (size_t k = 0; k < sizeof modes / sizeof *modes; k++) {
       const char *ex = examples[i], *mode = modes[k];
-      char *dir = fmt("%s/%s_%s", tmp, ex, mode), *dir2 = fmt("%s/%s_%s_again", tmp, ex, mode);
-      char *name = fmt("goldens %s %s", ex, mode);
+      char *dir = t_fmt("%s/%s_%s", tmp, ex, mode), *dir2 = t_fmt("%s/%s_%s_again", tmp, ex, mode);
+      char *name = t_fmt("goldens %s %s", ex, mode);
       char label[256];
 
       snprintf(label, sizeof label, "%s: compile", name);
@@ -134,8 +124,8 @@ int main(void) {
       snprintf(label, sizeof label, "%s: writes the API, code, goldens, test, Makefile, runtime", name);
       char *missing = NULL;
       for (int f = 0; f < 6 && !missing; f++) {
-        char *base = f < 4 ? fmt(files[f], ex) : strdup(f == 4 ? "Makefile" : "shiftc_rt.h");
-        char *path = fmt("%s/%s", dir, base);
+        char *base = f < 4 ? t_fmt(files[f], ex) : strdup(f == 4 ? "Makefile" : "shiftc_rt.h");
+        char *path = t_fmt("%s/%s", dir, base);
         free(base);
         char *text = t_read_file(path, NULL);
         if (!text) missing = path;

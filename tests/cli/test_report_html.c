@@ -25,16 +25,6 @@
 static const char *shiftc, *chromium;
 static char *tmp;
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...) {
-  va_list ap;
-  va_start(ap, f);
-  char *s;
-  if (vasprintf(&s, f, ap) < 0) abort();
-  va_end(ap);
-  return s;
-}
-
 /* ------------------------------------------------------------ the browser */
 
 typedef struct Render {
@@ -52,19 +42,19 @@ static uint32_t be32(const unsigned char *p) {
  * console messages and the PNG header. */
 static Render render(const char *html, const char *tag) {
   Render r = {0};
-  char *png = fmt("%s/%s.png", tmp, tag), *profile = fmt("%s/profile-%s", tmp, tag);
+  char *png = t_fmt("%s/%s.png", tmp, tag), *profile = t_fmt("%s/profile-%s", tmp, tag);
   char *abs = realpath(html, NULL);
-  char *url = fmt("file://%s", abs ? abs : html);
-  char *shot = fmt("--screenshot=%s", png), *prof = fmt("--user-data-dir=%s", profile);
-  char *size = fmt("--window-size=%d,%d", WIN_W, WIN_H);
+  char *url = t_fmt("file://%s", abs ? abs : html);
+  char *shot = t_fmt("--screenshot=%s", png), *prof = t_fmt("--user-data-dir=%s", profile);
+  char *size = t_fmt("--window-size=%d,%d", WIN_W, WIN_H);
   char *argv[] = {(char *)chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
                   "--host-resolver-rules=MAP * ~NOTFOUND", "--no-first-run", "--disable-dev-shm-usage", prof, shot, "--dump-dom", size,
                   "--enable-logging=stderr", "--v=0", url, NULL};
   TRun run = t_run(argv);
-  char *name = fmt("chromium %s: renders (exit 0)", tag);
+  char *name = t_fmt("chromium %s: renders (exit 0)", tag);
   t_check(run.status == 0, name, "status %d: %.400s", run.status, run.err);
   free(name);
-  name = fmt("chromium %s: no console messages", tag);
+  name = t_fmt("chromium %s: no console messages", tag);
   const char *console = strstr(run.err, ":CONSOLE");
   t_check(!console, name, "%.200s", console ? console : "");
   free(name);
@@ -75,7 +65,7 @@ static Render render(const char *html, const char *tag) {
     r.width = be32(p + 16);
     r.height = be32(p + 20);
   }
-  name = fmt("chromium %s: PNG of %dx%d", tag, WIN_W, WIN_H);
+  name = t_fmt("chromium %s: PNG of %dx%d", tag, WIN_W, WIN_H);
   t_check(png_ok && r.width == WIN_W && r.height == WIN_H, name, "%s: %zu bytes, %ux%u", png, n, r.width, r.height);
   free(name);
   r.png_bytes = (long)n;
@@ -233,7 +223,7 @@ static bool eval_value(const Expect *x, const char *key, double *v) {
 static void check_numbers(const char *tag, const char *file_html, const Render *r, const cJSON *json, const Expect *x) {
   int n, nfile = count_str(file_html, "data-j=\"");
   Datum *d = data_of(r->dom, &n);
-  char *name = fmt("%s: every number survived parsing (%d in the DOM)", tag, n);
+  char *name = t_fmt("%s: every number survived parsing (%d in the DOM)", tag, n);
   t_check(n == nfile && n > 0, name, "%d in the DOM, %d in the file", n, nfile);
   free(name);
   int bad = 0, checked = 0, shown_bad = 0, thresholds = 0, sqnr = 0, evals = 0;
@@ -285,16 +275,16 @@ static void check_numbers(const char *tag, const char *file_html, const Render *
   }
   const cJSON *layers = cJSON_GetObjectItemCaseSensitive(json, "layers");
   const cJSON *vals = at_path(json, "calibration.values");
-  name = fmt("%s: the page's %d numbers equal the report's", tag, checked);
+  name = t_fmt("%s: the page's %d numbers equal the report's", tag, checked);
   t_check(bad == 0 && shown_bad == 0, name, "%d wrong, %d shown wrong; %s", bad, shown_bad, why);
   free(name);
-  name = fmt("%s: page holds every layer's SQNR and every method's threshold", tag);
+  name = t_fmt("%s: page holds every layer's SQNR and every method's threshold", tag);
   t_check(sqnr == cJSON_GetArraySize(layers) && thresholds == 4 * cJSON_GetArraySize(vals), name,
           "%d SQNRs for %d layers, %d thresholds for %d values", sqnr, cJSON_GetArraySize(layers), thresholds,
           cJSON_GetArraySize(vals));
   free(name);
   if (x) {
-    name = fmt("%s: accuracy and per-layer sensitivity shown", tag);
+    name = t_fmt("%s: accuracy and per-layer sensitivity shown", tag);
     t_check(evals >= 9 + 4 * cJSON_GetArraySize(layers), name, "%d eval numbers", evals);
     free(name);
   }
@@ -315,12 +305,12 @@ static cJSON *load_json(const char *path) {
 
 /* compile an example; returns its report page path (NULL on failure). */
 static char *compile(const char *ex) {
-  char *model = fmt("examples/%s/%s.nn", ex, ex), *yaml = fmt("examples/%s/%s.yaml", ex, ex);
-  char *out = fmt("%s/%s", tmp, ex);
+  char *model = t_fmt("examples/%s/%s.nn", ex, ex), *yaml = t_fmt("examples/%s/%s.yaml", ex, ex);
+  char *out = t_fmt("%s/%s", tmp, ex);
   char *argv[] = {(char *)shiftc, "compile", model, "-c", yaml, "-o", out, NULL};
   TRun r = t_run(argv);
-  char *name = fmt("compile %s: report page written", ex);
-  char *page = fmt("%s/%s.report.html", out, ex);
+  char *name = t_fmt("compile %s: report page written", ex);
+  char *page = t_fmt("%s/%s.report.html", out, ex);
   bool ok = t_check(r.status == 0 && access(page, R_OK) == 0, name, "status %d: %.300s", r.status, r.err);
   t_run_free(&r);
   free(name);
@@ -347,7 +337,7 @@ int main(void) {
   t_run_free(&v);
 
   /* A blank page at the same size: what "drew nothing" would weigh. */
-  char *blank = fmt("%s/blank.html", tmp);
+  char *blank = t_fmt("%s/blank.html", tmp);
   FILE *bf = fopen(blank, "w");
   if (bf) {
     fputs("<!DOCTYPE html><html><head><title>blank</title></head><body></body></html>\n", bf);
@@ -360,11 +350,11 @@ int main(void) {
   for (int e = 0; e < 2; e++) {
     char *page = compile(examples[e]);
     if (!page) continue;
-    char *json_path = fmt("%s/%s/%s.report.json", tmp, examples[e], examples[e]);
+    char *json_path = t_fmt("%s/%s/%s.report.json", tmp, examples[e], examples[e]);
     cJSON *json = load_json(json_path);
     char *text = t_read_file(page, NULL);
     Render r = render(page, examples[e]);
-    char *name = fmt("%s: rendered page is not blank", examples[e]);
+    char *name = t_fmt("%s: rendered page is not blank", examples[e]);
     t_check(r.ok && rb.png_bytes > 0 && r.png_bytes > 5 * rb.png_bytes, name, "%ld bytes against a blank %ld",
             r.png_bytes, rb.png_bytes);
     free(name);
@@ -378,7 +368,7 @@ int main(void) {
   }
 
   /* eval --html --per-layer: the same page with accuracy and each layer's cost. */
-  char *page = fmt("%s/eval.html", tmp);
+  char *page = t_fmt("%s/eval.html", tmp);
   char *argv[] = {(char *)shiftc, "eval", "examples/digits_cnn/digits_cnn.nn", "-c", "examples/digits_cnn/digits_cnn.yaml",
                   "--data", "examples/digits_cnn/test.safetensors", "--html", page, "--per-layer", NULL};
   TRun ev = t_run(argv);

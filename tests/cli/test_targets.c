@@ -47,16 +47,6 @@ static const char *modes[] = {"shift", "dyadic"};
 static const char *shiftc;
 static bool has_gcc, has_clang, has_a64, has_a64_clang, has_a32, has_qemu_a64, has_qemu_a32, has_qemu_x86, cpu_avx2;
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...) {
-  va_list ap;
-  va_start(ap, f);
-  char *s;
-  if (vasprintf(&s, f, ap) < 0) abort();
-  va_end(ap);
-  return s;
-}
-
 static bool have(char *const argv[]) {
   TRun r = t_run(argv);
   bool ok = r.status == 0;
@@ -68,7 +58,7 @@ static void skip(const char *label, const char *why) { printf("ok - %s # skip: %
 
 /* make -B in dir with the given variables; true on success (else one failure). */
 static bool build(const char *dir, const char *label, const char *var1, const char *var2) {
-  char *cflags = fmt("CFLAGS=%s", STRICT);
+  char *cflags = t_fmt("CFLAGS=%s", STRICT);
   char *argv[] = {"make", "-B", "-s", "-C", (char *)dir, cflags, (char *)var1, (char *)var2, NULL};
   TRun m = t_run(argv);
   bool ok = m.status == 0;
@@ -93,7 +83,7 @@ static TRun compile(const Model *m, const char *mode, const char *target, const 
 }
 
 static void check_avx2(const Model *m, const char *mode, const char *dir, const char *want) {
-  char *prog = fmt("%s/%s_test", dir, m->name), label[256];
+  char *prog = t_fmt("%s/%s_test", dir, m->name), label[256];
   const char *ccs[] = {"gcc", "clang"};
   for (int c = 0; c < 2; c++) {
     if (c == 1 && strcmp(m->name, "simd_mix") != 0) break; /* clang on the corner cases only: time */
@@ -102,7 +92,7 @@ static void check_avx2(const Model *m, const char *mode, const char *dir, const 
       skip(label, "no compiler");
       continue;
     }
-    char *cc = fmt("CC=%s", ccs[c]);
+    char *cc = t_fmt("CC=%s", ccs[c]);
     bool built = build(dir, label, cc, NULL);
     free(cc);
     if (!built) continue;
@@ -121,7 +111,7 @@ static void check_avx2(const Model *m, const char *mode, const char *dir, const 
 }
 
 static void check_neon(const Model *m, const char *mode, const char *dir, const char *want) {
-  char *prog = fmt("%s/%s_test", dir, m->name), label[256];
+  char *prog = t_fmt("%s/%s_test", dir, m->name), label[256];
   /* AArch64 with gcc and clang, under a Cortex-A53 (ARMv8.0: no dot product). */
   for (int c = 0; c < 2; c++) {
     if (c == 1 && strcmp(m->name, "simd_mix") != 0) break;
@@ -149,7 +139,7 @@ static void check_neon(const Model *m, const char *mode, const char *dir, const 
 }
 
 static void check_dotprod(const Model *m, const char *mode, const char *dir, const char *want) {
-  char *prog = fmt("%s/%s_test", dir, m->name), label[256];
+  char *prog = t_fmt("%s/%s_test", dir, m->name), label[256];
   snprintf(label, sizeof label, "targets %s %s neon-dotprod: qemu-aarch64 -cpu max, %s", m->name, mode, want);
   if (!has_a64 || !has_qemu_a64) {
     skip(label, "no aarch64-linux-gnu-gcc or qemu-aarch64");
@@ -190,8 +180,8 @@ static void check_requant(const char *tmp) {
       skip(label, "missing compiler, emulator or CPU feature");
       continue;
     }
-    char *out = fmt("%s/requant_%zu", tmp, i);
-    char *cmd = fmt("%s %s %s -Iruntime -Iruntime/simd -Iruntime/%s -o %s %s", v[i].cc, STRICT, v[i].flags, v[i].isa,
+    char *out = t_fmt("%s/requant_%zu", tmp, i);
+    char *cmd = t_fmt("%s %s %s -Iruntime -Iruntime/simd -Iruntime/%s -o %s %s", v[i].cc, STRICT, v[i].flags, v[i].isa,
                     out, src);
     char *sh[] = {"sh", "-c", cmd, NULL};
     TRun b = t_run(sh);
@@ -244,7 +234,7 @@ int main(void) {
     for (size_t k = 0; k < sizeof modes / sizeof *modes; k++)
       for (size_t t = 0; t < sizeof targets / sizeof *targets; t++) {
         const Model *m = &models[i];
-        char *dir = fmt("%s/%s_%s_%s", tmp, m->name, modes[k], targets[t]);
+        char *dir = t_fmt("%s/%s_%s_%s", tmp, m->name, modes[k], targets[t]);
         char label[256];
         snprintf(label, sizeof label, "targets %s %s %s: compile", m->name, modes[k], targets[t]);
         TRun r = compile(m, modes[k], targets[t], dir);
