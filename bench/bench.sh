@@ -8,7 +8,7 @@
 #      measured side by side (ROUNDS interleaved rounds of MS milliseconds each; medians and
 #      min-max), with their ratios; the table goes to build/bench/results.md;
 #   2. for NEON, llvm-mca's cycle estimate per multiply-accumulate of the packed GEMM
-#      micro-kernel's inner loop (runtime/neon/sc_packed_row_neon.c, clang -O2), for
+#      micro-kernel's inner loop (runtime/neon/sc_packed_gemm_neon.c, clang -O2), for
 #      neon and neon-dotprod on Cortex-A72 and Cortex-A55.
 # Usage: bench/bench.sh [SHIFTC] ; ROUNDS=9 MS=200 by default; MODELS to choose.
 set -eu
@@ -93,9 +93,9 @@ if [ -z "$MCA" ] || ! command -v clang >/dev/null; then
 fi
 for variant in "neon:-march=armv8-a:+neon" "neon-dotprod:-march=armv8.2-a+dotprod:+neon,+dotprod"; do
   name=${variant%%:*}; rest=${variant#*:}; march=${rest%%:*}; mattr=${rest#*:}
-  s="$OUT/packed_row_$name.s"
+  s="$OUT/packed_gemm_$name.s"
   clang --target=aarch64-linux-gnu $march -O2 -S -Iruntime -Iruntime/simd -Iruntime/neon \
-    -o "$s" runtime/neon/sc_packed_row_neon.c
+    -o "$s" runtime/neon/sc_packed_gemm_neon.c
   # The innermost loop with the most multiply-accumulates: from a label to the branch back to it.
   awk '
     /^\.LBB[0-9_]+:/ { lab = substr($1, 1, length($1) - 1); start[lab] = NR }

@@ -433,6 +433,7 @@ static void name_layers(Emit *e) {
   for (int i = 0; i < p->nlayers; i++) {
     const ILayer *l = &p->layers[i];
     LayerCtx *c = &e->ctx[i];
+    c->target = e->t;
     c->p = p;
     c->l = l;
     c->index = i + 1;

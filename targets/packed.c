@@ -6,7 +6,7 @@
  * layer — and any layer kind added later — goes to the scalar target's emitter, whose
  * runtime kernels every SIMD target also copies: bit-exact by construction.
  * Which ISA runs is decided by the runtime files the target copies
- * (runtime/<isa>/sc_packed_row_<isa>.c ...) and its compiler flags, not here. */
+ * (runtime/<isa>/sc_packed_gemm_<isa>.c ...) and its compiler flags, not here. */
 #include "target.h"
 
 #include <stdlib.h>
@@ -15,17 +15,16 @@
 
 static int32_t round_up(int32_t x, int32_t m) { return (x + m - 1) / m * m; }
 
-int8_t *pack_weights(const int8_t *w, int groups, int n, int k, int64_t *count) {
-  const int32_t k_pad = round_up(k, SC_PACK_KB), blocks = round_up(n, SC_PACK_NR) / SC_PACK_NR;
-  const int64_t per_group = (int64_t)blocks * SC_PACK_NR * k_pad;
+int8_t *pack_weights(const int8_t *w, int groups, int n, int k, int nr, int kb, int64_t *count) {
+  const int32_t k_pad = round_up(k, kb), blocks = round_up(n, nr) / nr;
+  const int64_t per_group = (int64_t)blocks * nr * k_pad;
   *count = groups * per_group;
   int8_t *out = xcalloc((size_t)(*count ? *count : 1), 1);
   for (int g = 0; g < groups; g++)
     for (int32_t ch = 0; ch < n; ch++)
       for (int32_t kk = 0; kk < k; kk++) {
-        int32_t nb = ch / SC_PACK_NR, j = ch % SC_PACK_NR, kb = kk / SC_PACK_KB, i = kk % SC_PACK_KB;
-        int64_t at = g * per_group + ((int64_t)nb * (k_pad / SC_PACK_KB) + kb) * SC_PACK_NR * SC_PACK_KB +
-                     j * SC_PACK_KB + i;
+        int32_t nb = ch / nr, j = ch % nr, q = kk / kb, i = kk % kb;
+        int64_t at = g * per_group + ((int64_t)nb * (k_pad / kb) + q) * nr * kb + j * kb + i;
         out[at] = w[((int64_t)g * n + ch) * k + kk];
       }
   return out;
@@ -49,8 +48,10 @@ static void gemm_shape(const ILayer *l, int *groups, int *n, int *k) {
 /* Whether the layer runs on the packed GEMM: conv2d or linear whose reduction was not
  * split by legalization (the SIMD kernels keep one int32 sum), whose weights are one
  * int8 code per weight in the runtime's layout (the check keeps a layout that stores
- * weights otherwise, e.g. several sub-byte codes a byte, on the scalar kernels), and
- * whose conv patch fits the kernel's stack buffer. */
+ * weights otherwise, e.g. several sub-byte codes a byte, on the scalar kernels), whose
+ * reduction fits the GEMM (SC_GEMM_K_MAX), and that has more than one output channel
+ * per group (a depthwise conv would fill 1 lane of each block of channels: the scalar
+ * direct kernel is faster there). */
 bool packed_packs_weights(const LayerCtx *c) {
   const ILayer *l = c->l;
   if (l->kind != IL_CONV2D && l->kind != IL_LINEAR) return false;
@@ -63,7 +64,7 @@ bool packed_packs_weights(const LayerCtx *c) {
    * (bias_fix) stay on the scalar kernels, which implement all three. */
   if (l->weight_bits != 8 || rq->out_add || rq->bias_lshift) return false;
   if ((int64_t)groups * n * k != l->weight_count) return false;
-  return l->kind == IL_LINEAR || k <= SC_PATCH_MAX;
+  return k <= SC_GEMM_K_MAX && n > 1;
 }
 
 static bool simd_matmul(const LayerCtx *c) { return c->l->kind == IL_MATMUL && c->l->p.mm.rq.k_chunk == 0; }
@@ -85,13 +86,16 @@ static void put_packed(StrBuf *out, const LayerCtx *c, const sc_requant *rq, con
   const ILayer *l = c->l;
   int groups, n, k;
   gemm_shape(l, &groups, &n, &k);
+  const int nr = c->target->pack_nr, kb = c->target->pack_kb;
   int64_t count;
-  int8_t *packed = pack_weights(l->weight, groups, n, k, &count);
-  char *comment = xformat("weights packed for the SIMD micro-kernel, %d-bit codes: [group=%d][block of %d "
+  int8_t *packed = pack_weights(l->weight, groups, n, k, nr, kb, &count);
+  char *comment = xformat("weights packed for the SIMD GEMM, %d-bit codes: [group=%d][block of %d "
                           "channels=%d][K/%d=%d][%d][%d] (K=%d), zero padded",
-                          l->weight_bits, groups, SC_PACK_NR, round_up(n, SC_PACK_NR) / SC_PACK_NR, SC_PACK_KB,
-                          round_up(k, SC_PACK_KB) / SC_PACK_KB, SC_PACK_NR, SC_PACK_KB, k);
+                          l->weight_bits, groups, nr, round_up(n, nr) / nr, kb, round_up(k, kb) / kb, nr, kb, k);
   put_i8_array(out, comment, c->weight, packed, count);
+  /* the runtime's kernels read the layout of the ISA they are compiled for: a mismatch
+   * (e.g. avx2 code built without -mavx2) stops the build instead of computing garbage */
+  sb_printf(out, "typedef char %s_layout_check[SC_PACK_NR == %d && SC_PACK_KB == %d ? 1 : -1];\n", c->fn, nr, kb);
   free(comment);
   free(packed);
   char *b = target_ptr_expr(bias, l->bias, sizeof(int32_t), l->nch, c->bias, c, "bias");
@@ -108,7 +112,7 @@ static void put_packed(StrBuf *out, const LayerCtx *c, const sc_requant *rq, con
   } else {
     sb_printf(out, "    .rows = %d,\n", l->p.lin.rows);
   }
-  sb_printf(out, "    .w = {\n        .n = %d, .k = %d, .k_pad = %d,\n", n, k, round_up(k, SC_PACK_KB));
+  sb_printf(out, "    .w = {\n        .n = %d, .k = %d, .k_pad = %d,\n", n, k, round_up(k, kb));
   sb_printf(out, "        .w = %s,\n        .bias = %s,\n        .rq = ", c->weight, b);
   target_put_requant(out, c, rq, "        ");
   sb_puts(out, ",\n    },\n};\n");

@@ -21,6 +21,7 @@
 /* Everything a target needs to emit one layer. Strings are C identifiers or
  * expressions valid inside the layer's function. */
 typedef struct LayerCtx {
+  const Target *target; /* the target being emitted (its packed layout) */
   const IntProgram *p;
   const ILayer *l;
   int index;         /* 1-based position in the run order, as in the comments */
@@ -65,6 +66,9 @@ struct Target {
   /* Optional (NULL: never). True when the target writes the layer's weights itself
    * (pre-packed, in emit_layer_data) under the name c->weight; emit.c then does not. */
   bool (*packs_weights)(const LayerCtx *c);
+  /* The packed weight layout of runtime/simd/sc_simd.h for this target's kernels:
+   * SC_PACK_NR channels by SC_PACK_KB codes (0 for targets that do not pack). */
+  int pack_nr, pack_kb;
   /* Optional: why the target cannot compile this layer, or NULL when it can. A reason
    * stops the compile with a user error at the layer's node. */
   const char *(*cannot_emit)(const LayerCtx *c);
@@ -106,8 +110,8 @@ bool packed_packs_weights(const LayerCtx *c);
 void packed_emit_data(StrBuf *out, const LayerCtx *c);
 void packed_emit_layer(StrBuf *out, const LayerCtx *c);
 const char *packed_cannot_emit(const LayerCtx *c);
-/* The packed layout of `groups` weight matrices of n rows by k codes (row major, one
- * after the other): *count bytes, allocated. */
-int8_t *pack_weights(const int8_t *w, int groups, int n, int k, int64_t *count);
+/* The packed layout (blocks of nr channels, groups of kb codes) of `groups` weight
+ * matrices of n rows by k codes (row major, one after the other): *count bytes, allocated. */
+int8_t *pack_weights(const int8_t *w, int groups, int n, int k, int nr, int kb, int64_t *count);
 
 #endif

@@ -12,10 +12,13 @@ static inline int32_t pair16(int8_t a0, int8_t a1) {
   return (int32_t)(((uint32_t)(uint16_t)(int16_t)a1 << 16) | (uint32_t)(uint16_t)(int16_t)a0);
 }
 
+/* output columns per step: one vector of int32 lanes */
+enum { SC_LANES = 8 };
+
 void sc_matmul_s8_simd(const sc_matmul_params *p, const int8_t *a, const int8_t *b, int8_t *y) {
   const int32_t m = p->m, k = p->k, n = p->n;
-  int32_t mult[SC_PACK_NR], shift[SC_PACK_NR], out[SC_PACK_NR];
-  for (int j = 0; j < SC_PACK_NR; j++) {
+  int32_t mult[SC_LANES], shift[SC_LANES], out[SC_LANES];
+  for (int j = 0; j < SC_LANES; j++) {
     mult[j] = p->rq.mult ? p->rq.mult[0] : 0;
     shift[j] = p->rq.shift[0];
   }
@@ -27,7 +30,7 @@ void sc_matmul_s8_simd(const sc_matmul_params *p, const int8_t *a, const int8_t 
       const int8_t *ai = at + (ptrdiff_t)i * k;
       int8_t *yi = yt + (ptrdiff_t)i * n;
       int32_t j = 0;
-      for (; j + SC_PACK_NR <= n; j += SC_PACK_NR) {
+      for (; j + SC_LANES <= n; j += SC_LANES) {
         __m256i acc = _mm256_setzero_si256();
         const int8_t *bj = bt + j;
         int32_t kk = 0;
@@ -41,7 +44,7 @@ void sc_matmul_s8_simd(const sc_matmul_params *p, const int8_t *a, const int8_t 
         }
         acc = sc_avx2_requant(acc, mult, shift, p->rq.mult != NULL, p->rq.lo, p->rq.hi);
         _mm256_storeu_si256((__m256i *)(void *)out, acc);
-        for (int c = 0; c < SC_PACK_NR; c++) yi[j + c] = (int8_t)out[c];
+        for (int c = 0; c < SC_LANES; c++) yi[j + c] = (int8_t)out[c];
       }
       for (; j < n; j++) /* the last n % 8 columns: the scalar sum */
         yi[j] = (int8_t)sc_requant_apply(&p->rq, 0, sc_dot_s8(ai, 1, bt + j, n, k));

@@ -1,15 +1,13 @@
 /* sc_packed_s8.c — linear and conv2d over packed weights, for every SIMD target: the
  * loops and the patch gathering are plain C99; the arithmetic is the ISA's
- * micro-kernel sc_packed_row (runtime/<isa>/sc_packed_row_<isa>.c). */
+ * GEMM sc_packed_gemm (runtime/<isa>/sc_packed_gemm_<isa>.c). */
 #include <string.h>
 
 #include "sc_internal.h"
 #include "sc_simd.h"
 
 void sc_linear_s8_packed(const sc_linear_packed *p, const int8_t *x, int8_t *y) {
-  const int32_t in = p->w.k, out = p->w.n;
-  for (int32_t r = 0; r < p->rows; r++)
-    sc_packed_row(&p->w, p->w.w, 0, out, x + (ptrdiff_t)r * in, y + (ptrdiff_t)r * out, 1);
+  sc_packed_gemm(&p->w, p->w.w, 0, p->w.n, x, p->w.k, p->rows, y, p->w.n, 1);
 }
 
 /* The patch of output pixel (oh, ow) of one group: K codes in the order ic, kh, kw
@@ -40,19 +38,21 @@ static void gather_patch(const sc_conv2d_packed *p, const int8_t *xg, int32_t oh
 }
 
 void sc_conv2d_s8_packed(const sc_conv2d_packed *p, const int8_t *x, int8_t *y) {
-  int8_t patch[SC_PATCH_MAX];
-  const int32_t icg = p->in_c / p->groups, ocg = p->out_c / p->groups;
-  const ptrdiff_t in_plane = (ptrdiff_t)p->in_h * p->in_w, out_plane = (ptrdiff_t)p->out_h * p->out_w;
+  int8_t tile[SC_CONV_TILE_BYTES];
+  const int32_t icg = p->in_c / p->groups, ocg = p->out_c / p->groups, k = p->w.k;
+  const int32_t pixels = p->out_h * p->out_w, per_tile = SC_CONV_TILE_BYTES / k; /* >= 1: k <= SC_GEMM_K_MAX */
+  const ptrdiff_t in_plane = (ptrdiff_t)p->in_h * p->in_w, out_plane = pixels;
   const ptrdiff_t w_group = (ptrdiff_t)((ocg + SC_PACK_NR - 1) / SC_PACK_NR) * SC_PACK_NR * p->w.k_pad;
   for (int32_t b = 0; b < p->n; b++)
     for (int32_t g = 0; g < p->groups; g++) {
       const int8_t *xg = x + ((ptrdiff_t)b * p->in_c + (ptrdiff_t)g * icg) * in_plane;
       int8_t *yg = y + ((ptrdiff_t)b * p->out_c + (ptrdiff_t)g * ocg) * out_plane;
-      for (int32_t oh = 0; oh < p->out_h; oh++)
-        for (int32_t ow = 0; ow < p->out_w; ow++) {
-          gather_patch(p, xg, oh, ow, patch);
-          sc_packed_row(&p->w, p->w.w + g * w_group, g * ocg, ocg, patch, yg + (ptrdiff_t)oh * p->out_w + ow,
-                        out_plane);
-        }
+      for (int32_t p0 = 0; p0 < pixels; p0 += per_tile) {
+        const int32_t count = pixels - p0 < per_tile ? pixels - p0 : per_tile;
+        for (int32_t i = 0; i < count; i++)
+          gather_patch(p, xg, (p0 + i) / p->out_w, (p0 + i) % p->out_w, tile + (ptrdiff_t)i * k);
+        /* rows are the tile's pixels, consecutive in each output channel's plane */
+        sc_packed_gemm(&p->w, p->w.w + g * w_group, g * ocg, ocg, tile, k, count, yg + p0, 1, out_plane);
+      }
     }
 }

@@ -7,11 +7,17 @@
  * left to the scalar kernels by the compiler, so none of these handles k_chunk.
  *
  * Weights of conv2d and linear are packed at compile time (targets/packed.c) into the
- * order the micro-kernel reads them:
+ * order the ISA's micro-kernel reads them:
  *   [block of SC_PACK_NR output channels][K in groups of SC_PACK_KB][channel][SC_PACK_KB]
  * K padded with zeros to a multiple of SC_PACK_KB, channels to a multiple of SC_PACK_NR.
- * The micro-kernel multiplies 16 consecutive activation codes by the 16 weights of each
- * of 8 channels, keeping the 8 accumulators in registers over the whole K loop. */
+ * The two numbers are the ISA's (below); the compiler takes the same pair from the Target
+ * (Target.pack_nr / pack_kb) and the generated code checks that they agree.
+ *   avx2: 16 channels x int16 pairs. A tile of 6 activation rows (sign-extended to int16
+ *         once per block of rows) times 16 channels keeps 12 int32 accumulators in ymm
+ *         registers over the whole K loop; each step broadcasts a row's pair (a[k], a[k+1])
+ *         and vpmaddwd's it with the 8 channels' pairs (exact: no saturating step).
+ *   neon: 8 channels x 16 codes; one activation row times 8 channels, widening multiplies
+ *         (smull/smlal/sadalp) or sdot. */
 #ifndef SC_SIMD_H
 #define SC_SIMD_H
 
@@ -20,29 +26,40 @@
 
 #include "shiftc_rt.h"
 
-#define SC_PACK_NR 8  /* output channels per packed block */
-#define SC_PACK_KB 16 /* reduction terms per group */
-/* Longest reduction a convolution's patch buffer (on the stack) holds; the compiler
- * leaves longer ones to the scalar kernel. */
-#define SC_PATCH_MAX 8192
+#if defined(__AVX2__)
+#define SC_PACK_NR 16 /* output channels per packed block */
+#define SC_PACK_KB 2  /* reduction terms per group */
+#else
+#define SC_PACK_NR 8
+#define SC_PACK_KB 16
+#endif
+/* Longest reduction the packed GEMM takes (a convolution's patch, a linear layer's
+ * input); the compiler leaves longer ones to the scalar kernels. */
+#define SC_GEMM_K_MAX 8192
+/* Bytes of the stack buffer a convolution gathers its im2col tile into: as many output
+ * pixels' patches as fit (at least one, K <= SC_GEMM_K_MAX), multiplied as one GEMM. */
+#define SC_CONV_TILE_BYTES 16384
 
 /* Weights of one GEMM (one conv group, or a linear layer), packed as above. */
 typedef struct sc_packed_weights {
   int32_t n;           /* output channels (of one group) */
   int32_t k;           /* reduction length */
   int32_t k_pad;       /* k rounded up to a multiple of SC_PACK_KB */
-  const int8_t *w;     /* [groups][ceil(n / 8)][k_pad / 16][8][16] */
+  const int8_t *w;     /* [groups][ceil(n / NR)][k_pad / KB][NR][KB] */
   const int32_t *bias; /* [groups * n], or NULL */
   sc_requant rq;       /* indexed by the absolute channel; k_chunk == 0 */
 } sc_packed_weights;
 
-/* The micro-kernel, one per ISA (runtime/<isa>/sc_packed_row_<isa>.c): for one row a
- * of pw->k codes, y[j * y_stride] = requant_{c0+j}(bias[c0+j] + sum_k a[k] * W[j][k])
- * for j < n, W being the packed blocks starting at w (one group's). */
-void sc_packed_row(const sc_packed_weights *pw, const int8_t *w, int32_t c0, int32_t n, const int8_t *a,
-                   int8_t *y, ptrdiff_t y_stride);
+/* The GEMM, one per ISA (runtime/<isa>/sc_packed_gemm_<isa>.c): for m rows of
+ * activations (row i at a + i * a_stride, pw->k codes) and the n channels of one group
+ * (packed blocks starting at w, channel j's parameters at index c0 + j),
+ *   y[i * y_row_stride + j * y_col_stride] = requant_{c0+j}(bias[c0+j] + sum_k a_i[k] W[j][k]).
+ * linear: y_row_stride = n, y_col_stride = 1; conv2d (NCHW): rows are output pixels,
+ * y_row_stride = 1, y_col_stride = the output plane. */
+void sc_packed_gemm(const sc_packed_weights *pw, const int8_t *w, int32_t c0, int32_t n, const int8_t *a,
+                    ptrdiff_t a_stride, int32_t m, int8_t *y, ptrdiff_t y_row_stride, ptrdiff_t y_col_stride);
 
-/* Per-lane requantization parameters of the channels c0 .. c0+nc-1 (nc <= 8), lanes
+/* Per-lane requantization parameters of the channels c0 .. c0+nc-1 (nc <= NR), lanes
  * past nc zero: what the vector requantization of each ISA loads. */
 static inline void sc_packed_lanes(const sc_packed_weights *pw, int32_t c0, int32_t nc, int32_t bias[SC_PACK_NR],
                                    int32_t mult[SC_PACK_NR], int32_t shift[SC_PACK_NR]) {
@@ -62,9 +79,10 @@ typedef struct sc_linear_packed {
 } sc_linear_packed;
 void sc_linear_s8_packed(const sc_linear_packed *p, const int8_t *x, int8_t *y);
 
-/* 2-D convolution with packed weights: as sc_conv2d_s8. Each output pixel's patch
- * (K = in_c/groups * k_h * k_w codes, order ic, kh, kw, padding as 0) is gathered on
- * the stack and multiplied by every output channel of its group. */
+/* 2-D convolution with packed weights: as sc_conv2d_s8. The patches of a tile of
+ * consecutive output pixels (K = in_c/groups * k_h * k_w codes each, order ic, kh, kw,
+ * padding as 0) are gathered on the stack (SC_CONV_TILE_BYTES) and multiplied by every
+ * output channel of their group as one GEMM. */
 typedef struct sc_conv2d_packed {
   int n, in_c, in_h, in_w, out_c, out_h, out_w;
   int k_h, k_w, stride_h, stride_w, pad_t, pad_l, dil_h, dil_w, groups;

@@ -8,12 +8,14 @@ static const char *const avx2_runtime[] = {"shiftc_rt.h", "sc_internal.h", "sc_*
 const Target target_avx2 = {
     .name = "avx2",
     .family = "avx2",
-    .description = "x86-64 AVX2 + FMA: packed int8 GEMM with vpmovsxbw + vpmaddwd (exact)",
+    .description = "x86-64 AVX2 + FMA: packed int8 GEMM, 6x16 tiles of vpmaddwd on int16 pairs (exact)",
     .cflags = "-mavx2 -mfma",
     .runtime_files = avx2_runtime,
     .emit_layer_data = packed_emit_data,
     .emit_layer = packed_emit_layer,
     .packs_weights = packed_packs_weights,
+    .pack_nr = 16,
+    .pack_kb = 2,
     .cannot_emit = packed_cannot_emit,
     .includes = "#include \"sc_simd.h\"\n",
 };

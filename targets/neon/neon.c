@@ -23,6 +23,8 @@ const Target target_neon = {
     .emit_layer_data = packed_emit_data,
     .emit_layer = packed_emit_layer,
     .packs_weights = packed_packs_weights,
+    .pack_nr = 8,
+    .pack_kb = 16,
     .cannot_emit = packed_cannot_emit,
     .includes = "#include \"sc_simd.h\"\n",
     .makefile_vars = neon_makefile_vars,
@@ -37,6 +39,8 @@ const Target target_neon_dotprod = {
     .emit_layer_data = packed_emit_data,
     .emit_layer = packed_emit_layer,
     .packs_weights = packed_packs_weights,
+    .pack_nr = 8,
+    .pack_kb = 16,
     .cannot_emit = packed_cannot_emit,
     .includes = "#include \"sc_simd.h\"\n",
 };

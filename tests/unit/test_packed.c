@@ -9,9 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../runtime/simd/sc_simd.h"
 
-static void test_layout(void) {
+/* Every weight at its place in the layout of blocks of nr channels by groups of kb codes;
+ * the padding zero. */
+static void check_layout(int nr, int kb) {
   /* 2 groups of n = 11 channels by k = 21 codes: w[g][c][k] = a code that names it */
   enum { G = 2, N = 11, K = 21 };
   int8_t w[G * N * K];
@@ -19,24 +20,35 @@ static void test_layout(void) {
     for (int c = 0; c < N; c++)
       for (int k = 0; k < K; k++) w[(g * N + c) * K + k] = (int8_t)((g * 50 + c * 3 + k) % 127 + 1);
   int64_t count;
-  int8_t *p = pack_weights(w, G, N, K, &count);
-  const int k_pad = 32, blocks = 2; /* 21 -> 32 codes, 11 -> 16 channels */
-  t_check(count == (int64_t)G * blocks * SC_PACK_NR * k_pad, "packed: size is groups x blocks x 8 x k_pad",
-          "count %lld", (long long)count);
+  int8_t *p = pack_weights(w, G, N, K, nr, kb, &count);
+  const int k_pad = (K + kb - 1) / kb * kb, blocks = (N + nr - 1) / nr;
+  t_check(count == (int64_t)G * blocks * nr * k_pad, "packed: size is groups x blocks x NR x k_pad",
+          "%dx%d: count %lld", nr, kb, (long long)count);
   int bad = 0, zeros_bad = 0;
   for (int g = 0; g < G; g++)
     for (int nb = 0; nb < blocks; nb++)
-      for (int kb = 0; kb < k_pad / SC_PACK_KB; kb++)
-        for (int j = 0; j < SC_PACK_NR; j++)
-          for (int i = 0; i < SC_PACK_KB; i++) {
-            int c = nb * SC_PACK_NR + j, k = kb * SC_PACK_KB + i;
-            int8_t got = p[(((g * blocks + nb) * (k_pad / SC_PACK_KB) + kb) * SC_PACK_NR + j) * SC_PACK_KB + i];
+      for (int q = 0; q < k_pad / kb; q++)
+        for (int j = 0; j < nr; j++)
+          for (int i = 0; i < kb; i++) {
+            int c = nb * nr + j, k = q * kb + i;
+            int8_t got = p[(((g * blocks + nb) * (k_pad / kb) + q) * nr + j) * kb + i];
             if (c < N && k < K) bad += got != w[(g * N + c) * K + k];
             else zeros_bad += got != 0;
           }
-  t_check(bad == 0, "packed: [group][block of 8 channels][K/16][channel][16] holds every weight", "%d wrong", bad);
-  t_check(zeros_bad == 0, "packed: channel and K padding is zero", "%d nonzero", zeros_bad);
+  t_check(bad == 0, "packed: [group][block of NR channels][K/KB][channel][KB] holds every weight", "%dx%d: %d wrong",
+          nr, kb, bad);
+  t_check(zeros_bad == 0, "packed: channel and K padding is zero", "%dx%d: %d nonzero", nr, kb, zeros_bad);
   free(p);
+}
+
+static void test_layout(void) {
+  /* each SIMD family's layout, as its Target declares it */
+  const char *names[] = {"neon", "neon-dotprod", "avx2"};
+  for (int i = 0; i < 3; i++) {
+    const Target *t = target_lookup(names[i]);
+    t_check(t->pack_nr > 0 && t->pack_kb > 0, "packed: every SIMD target declares its layout", "%s", names[i]);
+    check_layout(t->pack_nr, t->pack_kb);
+  }
 }
 
 static void test_targets(void) {

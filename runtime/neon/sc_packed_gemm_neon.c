@@ -1,4 +1,4 @@
-/* sc_packed_row_neon.c — the neon targets' GEMM micro-kernel (sc_simd.h): one row of
+/* sc_packed_gemm_neon.c — the neon targets' packed GEMM (sc_simd.h): each row of
  * activations times 8 packed output channels at a time, the 8 accumulators in
  * registers over the whole K loop (sdot with neon-dotprod, smull/smlal/sadalp else). */
 #include <string.h>
@@ -6,8 +6,13 @@
 #include "sc_neon.h"
 #include "sc_simd.h"
 
-void sc_packed_row(const sc_packed_weights *pw, const int8_t *w, int32_t c0, int32_t n, const int8_t *a,
-                   int8_t *y, ptrdiff_t y_stride) {
+#if SC_PACK_NR != 8 || SC_PACK_KB != 16
+#error "sc_packed_gemm_neon.c reads the 8 x 16 layout"
+#endif
+
+/* One row a of pw->k codes: y[j * y_stride] for the channels j < n. */
+static void packed_row(const sc_packed_weights *pw, const int8_t *w, int32_t c0, int32_t n, const int8_t *a,
+                       int8_t *y, ptrdiff_t y_stride) {
   const int32_t k = pw->k, groups = pw->k_pad / SC_PACK_KB, full = k / SC_PACK_KB;
   int8_t tail[SC_PACK_KB] = {0}; /* the last, partial group of a, zero padded */
   if (full < groups) memcpy(tail, a + (ptrdiff_t)full * SC_PACK_KB, (size_t)(k - full * SC_PACK_KB));
@@ -35,4 +40,9 @@ void sc_packed_row(const sc_packed_weights *pw, const int8_t *w, int32_t c0, int
     vst1q_s32(out + 4, sc_neon_requant(hi, mult + 4, shift + 4, has_mult, pw->rq.lo, pw->rq.hi));
     for (int32_t j = 0; j < nc; j++) y[(nb + j) * y_stride] = (int8_t)out[j];
   }
+}
+
+void sc_packed_gemm(const sc_packed_weights *pw, const int8_t *w, int32_t c0, int32_t n, const int8_t *a,
+                    ptrdiff_t a_stride, int32_t m, int8_t *y, ptrdiff_t y_row_stride, ptrdiff_t y_col_stride) {
+  for (int32_t i = 0; i < m; i++) packed_row(pw, w, c0, n, a + i * a_stride, y + i * y_row_stride, y_col_stride);
 }
