@@ -158,9 +158,11 @@ static void check_dotprod(const Model *m, const char *mode, const char *dir, con
   free(prog);
 }
 
-/* The vector requantization against shiftc_rt.h, per ISA. */
-static void check_requant(const char *tmp) {
-  const char *src = "tests/targets/requant_check.c";
+/* A check program of tests/targets/ (name_check.c, plus the ISA's runtime file `kernel`
+ * when not NULL: "sc_packed_gemm" -> runtime/<isa>/sc_packed_gemm_<isa>.c) built and run
+ * per ISA; it must print "<name>: ... 0 mismatches". */
+static void check_isa(const char *tmp, const char *name, const char *kernel, const char *what) {
+  char *src = t_fmt("tests/targets/%s_check.c", name);
   char label[256];
   struct {
     const char *what, *cc, *flags, *isa;
@@ -172,18 +174,22 @@ static void check_requant(const char *tmp) {
        {"qemu-x86_64", "-cpu", "Haswell", NULL}},
       {"neon AArch64 (qemu-aarch64 -cpu cortex-a53)", "aarch64-linux-gnu-gcc", "", "neon", has_a64 && has_qemu_a64,
        {QEMU_A64, "-cpu", "cortex-a53", NULL}},
+      {"neon-dotprod AArch64 (qemu-aarch64 -cpu max)", "aarch64-linux-gnu-gcc", "-march=armv8.2-a+dotprod", "neon",
+       has_a64 && has_qemu_a64, {QEMU_A64, "-cpu", "max", NULL}},
       {"neon ARMv7 (qemu-arm)", "arm-linux-gnueabihf-gcc", "-mfpu=neon", "neon", has_a32 && has_qemu_a32,
        {QEMU_A32, NULL}},
   };
   for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
-    snprintf(label, sizeof label, "targets: vector requantization == sc_requant_apply, %s", v[i].what);
+    snprintf(label, sizeof label, "targets: %s, %s", what, v[i].what);
     if (!v[i].ok) {
       skip(label, "missing compiler, emulator or CPU feature");
       continue;
     }
-    char *out = t_fmt("%s/requant_%zu", tmp, i);
-    char *cmd = t_fmt("%s %s %s -Iruntime -Iruntime/simd -Iruntime/%s -o %s %s", v[i].cc, STRICT, v[i].flags, v[i].isa,
-                    out, src);
+    char *out = t_fmt("%s/%s_%zu", tmp, name, i);
+    char *extra = kernel ? t_fmt("runtime/%s/%s_%s.c", v[i].isa, kernel, v[i].isa) : t_fmt("%s", "");
+    char *cmd = t_fmt("%s %s %s -Iruntime -Iruntime/simd -Iruntime/%s -o %s %s %s", v[i].cc, STRICT, v[i].flags,
+                      v[i].isa, out, src, extra);
+    free(extra);
     char *sh[] = {"sh", "-c", cmd, NULL};
     TRun b = t_run(sh);
     if (b.status != 0) {
@@ -200,6 +206,7 @@ static void check_requant(const char *tmp) {
     free(out);
     free(cmd);
   }
+  free(src);
 }
 
 int main(void) {
@@ -227,7 +234,8 @@ int main(void) {
   cpu_avx2 = __builtin_cpu_supports("avx2");
 
   char *tmp = t_tempdir();
-  check_requant(tmp);
+  check_isa(tmp, "requant", NULL, "vector requantization == sc_requant_apply");
+  check_isa(tmp, "gemm", "sc_packed_gemm", "packed GEMM == the scalar sum and requantization");
   char want[64];
   snprintf(want, sizeof want, "%d/%d goldens bit-exact", GOLDENS, GOLDENS);
   static const char *targets[] = {"avx2", "neon", "neon-dotprod"};

@@ -1,0 +1,76 @@
+/* gemm_check.c — built by tests/cli/test_targets.c for each SIMD ISA with that ISA's
+ * sc_packed_gemm_<isa>.c: the packed GEMM equals, code for code, the scalar definition
+ * y = requant_c(bias[c] + sum_k a[k] W[c][k]) (shiftc_rt.h's sc_requant_apply) on random
+ * shapes chosen to cross every edge of the kernels: rows 1..70 (tiles of 6, the rows a
+ * tile leaves, blocks of widened rows), channels 1..40 (partial blocks of 8 and 16),
+ * K odd and even up to 4100 (pairs, groups of 16, blocks of rows that hold fewer than a
+ * tile), codes from -128 to 127 in activations and -127 to 127 in weights, per-channel
+ * and per-tensor requantization, with and without a dyadic multiplier, strided
+ * outputs as a convolution writes them. The weights are packed here in the layout of
+ * runtime/simd/sc_simd.h for the ISA's SC_PACK_NR x SC_PACK_KB.
+ * Prints "gemm: N codes, M mismatches"; exit 0 iff M == 0. C99. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sc_simd.h"
+
+static uint32_t state = 2463534242u;
+static uint32_t next(void) { /* xorshift32: the same sequence on every target */
+  state ^= state << 13;
+  state ^= state >> 17;
+  state ^= state << 5;
+  return state;
+}
+
+static int32_t round_up(int32_t x, int32_t m) { return (x + m - 1) / m * m; }
+
+int main(void) {
+  long codes = 0, bad = 0;
+  static const int32_t ks[] = {1, 2, 3, 15, 16, 17, 33, 64, 100, 255, 768, 1001, 3072, 4100};
+  for (int it = 0; it < 160; it++) {
+    const int32_t k = ks[it % (int)(sizeof ks / sizeof *ks)];
+    const int32_t m = 1 + (int32_t)(next() % (k > 1000 ? 14 : 70)), n = 1 + (int32_t)(next() % 40);
+    const int conv_like = it & 1, has_mult = (it >> 1) & 1, per_channel = (it >> 2) & 1;
+    const int32_t k_pad = round_up(k, SC_PACK_KB), nb = round_up(n, SC_PACK_NR) / SC_PACK_NR;
+    int8_t *a = malloc((size_t)m * k), *w = malloc((size_t)n * k);
+    int8_t *packed = calloc((size_t)nb * SC_PACK_NR * k_pad, 1);
+    int8_t *y = malloc((size_t)m * n), *shift = malloc((size_t)n);
+    int32_t *bias = malloc(sizeof(int32_t) * (size_t)n), *mult = malloc(sizeof(int32_t) * (size_t)n);
+    for (int32_t i = 0; i < m * k; i++) a[i] = (int8_t)(next() % 256 - 128);
+    for (int32_t i = 0; i < n * k; i++) w[i] = (int8_t)(next() % 255 - 127);
+    for (int32_t c = 0; c < n; c++) {
+      bias[c] = (int32_t)(next() % 200001) - 100000;
+      mult[c] = (int32_t)(0x40000000u + next() % 0x40000000u);
+      shift[c] = (int8_t)(has_mult ? 10 + next() % 12 : 6 + next() % 10);
+      for (int32_t kk = 0; kk < k; kk++) {
+        int32_t q = kk / SC_PACK_KB, i = kk % SC_PACK_KB, j = c % SC_PACK_NR;
+        packed[(((ptrdiff_t)(c / SC_PACK_NR) * (k_pad / SC_PACK_KB) + q) * SC_PACK_NR + j) * SC_PACK_KB + i] =
+            w[(ptrdiff_t)c * k + kk];
+      }
+    }
+    sc_packed_weights pw = {.n = n, .k = k, .k_pad = k_pad, .w = packed, .bias = bias};
+    pw.rq = (sc_requant){.mult = has_mult ? mult : NULL, .shift = shift, .per_channel = per_channel, .lo = -128,
+                         .hi = 127};
+    /* linear: y[i][c]; conv: y[c][i] (rows are pixels of one channel's plane) */
+    const ptrdiff_t rs = conv_like ? 1 : n, cs = conv_like ? m : 1;
+    memset(y, 0x55, (size_t)m * n);
+    sc_packed_gemm(&pw, packed, 0, n, a, k, m, y, rs, cs);
+    for (int32_t i = 0; i < m; i++)
+      for (int32_t c = 0; c < n; c++) {
+        int32_t acc = bias[c];
+        for (int32_t kk = 0; kk < k; kk++) acc += (int32_t)a[(ptrdiff_t)i * k + kk] * w[(ptrdiff_t)c * k + kk];
+        const int8_t want = (int8_t)sc_requant_apply(&pw.rq, c, acc), got = y[i * rs + c * cs];
+        codes++;
+        if (got != want) {
+          if (bad < 5)
+            printf("mismatch: m %d n %d k %d (%s) row %d channel %d: got %d, want %d\n", (int)m, (int)n, (int)k,
+                   conv_like ? "conv" : "linear", (int)i, (int)c, got, want);
+          bad++;
+        }
+      }
+    free(a), free(w), free(packed), free(y), free(shift), free(bias), free(mult);
+  }
+  printf("gemm: %ld codes, %ld mismatches\n", codes, bad);
+  return bad == 0 ? 0 : 1;
+}
