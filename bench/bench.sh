@@ -7,6 +7,8 @@
 #        avx2     shiftc's int8 code, --target avx2 (-O2 -mavx2 -mfma, likewise)
 #      measured side by side (ROUNDS interleaved rounds of MS milliseconds each; medians and
 #      min-max), with their ratios; the table goes to build/bench/results.md;
+#      then, for the models in PROFILE (bert_layer by default), the avx2 code rebuilt with
+#      -DSC_PROFILE: time and share per layer and per kernel, GOPS where it multiplies;
 #   2. for NEON, llvm-mca's cycle estimate per multiply-accumulate of the packed GEMM
 #      micro-kernel's inner loop (runtime/neon/sc_packed_gemm_neon.c, clang -O2), for
 #      neon and neon-dotprod on Cortex-A72 and Cortex-A55.
@@ -83,6 +85,22 @@ done
 } >>"$RES.tmp"
 mv "$RES.tmp" "$RES"
 echo "(table: $RES)"
+
+# Where the int8 avx2 time goes: the same generated code built with -DSC_PROFILE, which
+# times each layer (shiftc_rt.h's sc_profile_mark); per layer and per kernel, with GOPS.
+PROFILE=${PROFILE:-bert_layer}
+for m in $PROFILE; do
+  d="$OUT/$m.avx2"
+  [ -x "$d/bench" ] || continue
+  U=$(echo "$m" | tr a-z A-Z)
+  srcs=$(ls "$d"/*.c | grep -v "_test.c$")
+  # shellcheck disable=SC2046,SC2086
+  $CC -std=c99 $(flags_of avx2) -DSC_PROFILE -I"$d" -DBENCH_MODEL="$m" -DBENCH_UPPER="$U" \
+    -DBENCH_HEADER="\"$m.h\"" -o "$d/bench_profile" bench/bench_run.c $srcs
+  echo
+  echo "== $m, int8 avx2, per layer (-DSC_PROFILE; one run of $((MS * 3)) ms)"
+  "$d/bench_profile" $((MS * 3)) | tee "$OUT/$m.avx2.profile"
+done
 
 echo
 echo "== NEON: llvm-mca cycles per multiply-accumulate, packed GEMM inner loop (8 channels x 16 codes)"

@@ -534,6 +534,7 @@ static void emit_header(const Emit *e, StrBuf *h) {
     sb_printf(h, "#define %s_OUTPUT_SIZE %lld /* int8 codes of %s %s */\n", M, (long long)out_total, y->name, ys);
     sb_printf(h, "#define %s_ARENA_SIZE %lld /* bytes of scratch the caller provides */\n", M,
               (long long)(e->p->arena_bytes > 0 ? e->p->arena_bytes : 1));
+    sb_printf(h, "#define %s_LAYER_COUNT %d /* layers of the run function */\n", M, e->p->nlayers);
     sb_printf(h, "#define %s_INPUT_SCALE %s /* %s */\n", M, xsc, is_ids(x) ? "ids: not quantized" : "real = code * scale");
     sb_printf(h, "#define %s_OUTPUT_SCALE %s\n\n", M, ysc);
     sb_printf(h, "/* Runs the model on one input; the arena holds every intermediate tensor (the\n"
@@ -554,8 +555,9 @@ static void emit_header(const Emit *e, StrBuf *h) {
     sb_printf(h, "#define %s_NUM_INPUTS %d\n#define %s_NUM_OUTPUTS %d\n", M, g->ninputs, M, g->noutputs);
     sb_printf(h, "#define %s_INPUT_SIZE %lld /* all inputs together */\n", M, (long long)in_total);
     sb_printf(h, "#define %s_OUTPUT_SIZE %lld /* all outputs together */\n", M, (long long)out_total);
-    sb_printf(h, "#define %s_ARENA_SIZE %lld /* bytes of scratch the caller provides */\n\n", M,
+    sb_printf(h, "#define %s_ARENA_SIZE %lld /* bytes of scratch the caller provides */\n", M,
               (long long)(e->p->arena_bytes > 0 ? e->p->arena_bytes : 1));
+    sb_printf(h, "#define %s_LAYER_COUNT %d /* layers of the run function */\n\n", M, e->p->nlayers);
     for (int pass = 0; pass < 2; pass++) {
       int n = pass ? g->noutputs : g->ninputs;
       for (int i = 0; i < n; i++) {
@@ -739,7 +741,7 @@ static void emit_run(const Emit *e, StrBuf *c) {
     int n = 0;
     for (int k = 0; k < l->nin; k++)
       if (!val(e, l->in[k])->is_const) sb_printf(&calls, "%s%s", n++ ? ", " : "", local[l->in[k]]);
-    sb_printf(&calls, "%s%s);\n", n ? ", " : "", local[l->out]);
+    sb_printf(&calls, "%s%s); SC_PROFILE_MARK(%d);\n", n ? ", " : "", local[l->out], i + 1);
   }
   if (uses_arena)
     sb_printf(c, "  int8_t *const mem = (int8_t *)arena; /* %s_ARENA_SIZE bytes, laid out by liveness */\n",
@@ -753,6 +755,7 @@ static void emit_run(const Emit *e, StrBuf *c) {
     free(note[v]);
   }
   sb_puts(c, "\n");
+  if (calls.len) sb_puts(c, "  SC_PROFILE_MARK(0); /* -DSC_PROFILE times each layer: shiftc_rt.h */\n");
   if (calls.len) sb_puts(c, calls.data);
   free(first);
   free(last);
@@ -772,6 +775,12 @@ static void emit_run(const Emit *e, StrBuf *c) {
   }
   sb_puts(c, "  return 0;\n}\n\n");
   sb_free(&calls);
+  sb_printf(c, "#ifdef SC_PROFILE\n/* The layers' names for a profile (-DSC_PROFILE; see shiftc_rt.h). */\n"
+               "const sc_layer_info %s_layers[%s_LAYER_COUNT] = {\n", e->model, e->MODEL);
+  for (int i = 0; i < p->nlayers; i++)
+    sb_printf(c, "    {\"%s\", \"%s\", %lldLL},\n", e->ctx[i].fn, il_kernel_name(&p->layers[i]),
+              (long long)p->layers[i].macs);
+  sb_puts(c, "};\n#endif\n\n");
 }
 
 static void emit_edges(const Emit *e, StrBuf *c) {

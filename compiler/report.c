@@ -34,7 +34,7 @@ static const char *const method_keys[4] = {"max", "percentile", "mse", "entropy"
 
 /* ------------------------------------------------------------ facts per layer */
 
-static const char *kernel_name(const ILayer *l) {
+const char *il_kernel_name(const ILayer *l) {
   if ((int)l->kind < 0 || (size_t)l->kind >= sizeof kernel_names / sizeof kernel_names[0] || !kernel_names[l->kind])
     internal_error("report: layer %s has unknown kind %d", l->name, (int)l->kind);
   return kernel_names[l->kind];
@@ -320,7 +320,7 @@ static void json_layer(J *j, const IntProgram *p, const Measurement *m, int k) {
   j_str(j, "node", n->name);
   j_int(j, "line", n->loc.line);
   j_str(j, "op", op_name(p, l));
-  j_str(j, "kernel", kernel_name(l));
+  j_str(j, "kernel", il_kernel_name(l));
   j_str(j, "fused", l->fused);
   j_arr(j, "inputs");
   for (int i = 0; i < l->nin; i++) j_value(j, NULL, p, l->in[i]);
@@ -689,7 +689,7 @@ static void md_value(StrBuf *sb, const IntProgram *p, int v) {
 }
 
 static void md_op(StrBuf *sb, const IntProgram *p, const ILayer *l) {
-  const char *op = op_name(p, l), *kernel = kernel_name(l);
+  const char *op = op_name(p, l), *kernel = il_kernel_name(l);
   md_cell(sb, op);
   if (strcmp(op, kernel) != 0) sb_printf(sb, " (as %s)", kernel);
   if (l->fused) {

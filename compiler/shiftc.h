@@ -681,6 +681,9 @@ int float_top1(const Graph *fg, const Samples *s, int n, const int64_t *labels);
 void write_report(const IntProgram *p, const Measurement *m, const char *outdir);
 /* The .report.json text (schema shiftc-report/1) that write_report writes; heap. */
 char *report_json(const IntProgram *p, const Measurement *m);
+/* The runtime kernel family a layer runs ("linear", "matmul+i-softmax" ...): reports and
+ * the generated code's per-layer profile table. */
+const char *il_kernel_name(const ILayer *l);
 
 /* ----------------------------------------------------------- sensitivity.c */
 

@@ -454,4 +454,22 @@ static inline int32_t sc_id_from_f32(float x) {
   return i;
 }
 
+/* Per-layer timing, for benchmarks. Built with -DSC_PROFILE, a generated run function
+ * calls sc_profile_mark(0) before its first layer and sc_profile_mark(i) after layer i
+ * (1-based, the comments' numbering), and <model>.c defines
+ *   const sc_layer_info <model>_layers[<MODEL>_LAYER_COUNT]
+ * naming each layer, its kernel and its multiply-accumulates. The program linking the
+ * model defines sc_profile_mark (bench/bench_run.c does). Without SC_PROFILE the marks
+ * compile to nothing. */
+typedef struct sc_layer_info {
+  const char *name, *kernel;
+  long long macs;
+} sc_layer_info;
+#ifdef SC_PROFILE
+void sc_profile_mark(int layer);
+#define SC_PROFILE_MARK(i) sc_profile_mark(i)
+#else
+#define SC_PROFILE_MARK(i) ((void)0)
+#endif
+
 #endif

@@ -46,9 +46,8 @@ static void gemm_shape(const ILayer *l, int *groups, int *n, int *k) {
 }
 
 /* Whether the layer runs on the packed GEMM: conv2d or linear whose reduction was not
- * split by legalization (the SIMD kernels keep one int32 sum), whose weights are one
- * int8 code per weight in the runtime's layout (the check keeps a layout that stores
- * weights otherwise, e.g. several sub-byte codes a byte, on the scalar kernels), whose
+ * split by legalization (the SIMD kernels keep one int32 sum), whose weights are the
+ * runtime's (one code per weight, int8 or sub-byte packed), whose
  * reduction fits the GEMM (SC_GEMM_K_MAX), and that has more than one output channel
  * per group (a depthwise conv would fill 1 lane of each block of channels: the scalar
  * direct kernel is faster there). */
@@ -60,9 +59,10 @@ bool packed_packs_weights(const LayerCtx *c) {
   int groups, n, k;
   gemm_shape(l, &groups, &n, &k);
   if (rq->k_chunk != 0 || !l->weight || w != l->weight) return false;
-  /* Sub-byte codes stored packed, output-domain bias addends and shifted bias words
-   * (bias_fix) stay on the scalar kernels, which implement all three. */
-  if (l->weight_bits != 8 || rq->out_add || rq->bias_lshift) return false;
+  /* Output-domain bias addends and shifted bias words (bias_fix) stay on the scalar
+   * kernels, which implement both. Sub-byte codes (weight_bits < 8, stored several a
+   * byte for the scalar kernels) are unpacked here into the GEMM's int8 layout. */
+  if (rq->out_add || rq->bias_lshift) return false;
   if ((int64_t)groups * n * k != l->weight_count) return false;
   return k <= SC_GEMM_K_MAX && n > 1;
 }
@@ -88,7 +88,13 @@ static void put_packed(StrBuf *out, const LayerCtx *c, const sc_requant *rq, con
   gemm_shape(l, &groups, &n, &k);
   const int nr = c->target->pack_nr, kb = c->target->pack_kb;
   int64_t count;
-  int8_t *packed = pack_weights(l->weight, groups, n, k, nr, kb, &count);
+  int8_t *codes = l->weight;
+  if (l->weight_bits < 8) { /* one int8 code per weight, for the GEMM */
+    codes = xmalloc((size_t)l->weight_count);
+    for (int64_t e = 0; e < l->weight_count; e++) codes[e] = (int8_t)sc_unpack_code(l->weight, l->weight_bits, e);
+  }
+  int8_t *packed = pack_weights(codes, groups, n, k, nr, kb, &count);
+  if (codes != l->weight) free(codes);
   char *comment = xformat("weights packed for the SIMD GEMM, %d-bit codes: [group=%d][block of %d "
                           "channels=%d][K/%d=%d][%d][%d] (K=%d), zero padded",
                           l->weight_bits, groups, nr, round_up(n, nr) / nr, kb, round_up(k, kb) / kb, nr, kb, k);

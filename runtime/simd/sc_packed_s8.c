@@ -11,29 +11,32 @@ void sc_linear_s8_packed(const sc_linear_packed *p, const int8_t *x, int8_t *y) 
 }
 
 /* The patch of output pixel (oh, ow) of one group: K codes in the order ic, kh, kw
- * (the scalar kernel's reduction order), positions outside the input as 0. */
+ * (the scalar kernel's reduction order), positions outside the input as 0. Plain loops
+ * rather than memset/memcpy calls: rows are a few codes long, and a call costs more. */
 static void gather_patch(const sc_conv2d_packed *p, const int8_t *xg, int32_t oh, int32_t ow, int8_t *q) {
   const int32_t icg = p->in_c / p->groups, in_h = p->in_h, in_w = p->in_w;
   const int32_t k_h = p->k_h, k_w = p->k_w, dil_h = p->dil_h, dil_w = p->dil_w;
   const ptrdiff_t in_plane = (ptrdiff_t)in_h * in_w;
   const int32_t ih0 = oh * p->stride_h - p->pad_t, iw0 = ow * p->stride_w - p->pad_l;
-  int32_t kh_lo, kh_hi, kw_lo, kw_hi;
-  sc_tap_range(ih0, dil_h, k_h, in_h, &kh_lo, &kh_hi);
-  sc_tap_range(iw0, dil_w, k_w, in_w, &kw_lo, &kw_hi);
-  if (kw_lo == kw_hi) kh_lo = kh_hi = 0; /* no column inside: every term is padding */
+  const int inside_w = iw0 >= 0 && iw0 + (k_w - 1) * dil_w < in_w; /* every column of the window */
   for (int32_t ic = 0; ic < icg; ic++) {
     const int8_t *xc = xg + ic * in_plane;
-    memset(q, 0, (size_t)(kh_lo * k_w));
-    q += kh_lo * k_w;
-    for (int32_t kh = kh_lo; kh < kh_hi; kh++) {
-      const int8_t *row = xc + (ptrdiff_t)(ih0 + kh * dil_h) * in_w + iw0;
-      int32_t kw = 0;
-      for (; kw < kw_lo; kw++) *q++ = 0;
-      for (; kw < kw_hi; kw++) *q++ = row[kw * dil_w];
-      for (; kw < k_w; kw++) *q++ = 0;
+    for (int32_t kh = 0; kh < k_h; kh++) {
+      const int32_t ih = ih0 + kh * dil_h;
+      if (ih < 0 || ih >= in_h) {
+        for (int32_t kw = 0; kw < k_w; kw++) *q++ = 0;
+        continue;
+      }
+      const int8_t *row = xc + (ptrdiff_t)ih * in_w;
+      if (inside_w) {
+        for (int32_t kw = 0; kw < k_w; kw++) *q++ = row[iw0 + kw * dil_w];
+      } else {
+        for (int32_t kw = 0; kw < k_w; kw++) {
+          const int32_t iw = iw0 + kw * dil_w;
+          *q++ = iw >= 0 && iw < in_w ? row[iw] : 0;
+        }
+      }
     }
-    memset(q, 0, (size_t)((k_h - kh_hi) * k_w));
-    q += (k_h - kh_hi) * k_w;
   }
 }
 

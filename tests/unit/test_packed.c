@@ -87,8 +87,11 @@ static void test_choice(void) {
   l.p.lin.rq.k_chunk = 32;
   t_check(!packed_packs_weights(&c), "packed: a split reduction stays on the scalar kernel", "packed");
   l.p.lin.rq.k_chunk = 0;
-  l.weight_count = 10 * 32; /* weights stored otherwise (e.g. two 4-bit codes a byte) */
-  t_check(!packed_packs_weights(&c), "packed: weights not stored one code a byte stay on the scalar kernel", "packed");
+  l.weight_bits = 4; /* two codes a byte: unpacked into the GEMM's int8 layout */
+  t_check(packed_packs_weights(&c), "packed: 4-bit weights run on the packed GEMM too", "not packed");
+  l.weight_bits = 8;
+  l.weight_count = 10 * 32; /* a count that is not the GEMM's n x k */
+  t_check(!packed_packs_weights(&c), "packed: weights the GEMM shape does not account for stay scalar", "packed");
   l.kind = IL_MAXPOOL2D;
   t_check(!packed_packs_weights(&c), "packed: only conv2d and linear pack weights", "packed");
 
