@@ -140,7 +140,7 @@ static void put_id_rows(StrBuf *sb, const int8_t *v, int64_t n, const char *inde
   }
 }
 
-static void put_i32_array(StrBuf *sb, const char *comment, const char *name, const int32_t *v, int64_t n) {
+void put_i32_array(StrBuf *sb, const char *comment, const char *name, const int32_t *v, int64_t n) {
   if (comment) sb_printf(sb, "/* %s */\n", comment);
   sb_printf(sb, "static const int32_t %s[%lld] = {\n", name, (long long)n);
   for (int64_t i = 0; i < n; i++) {

@@ -94,6 +94,16 @@ static void put_packed(StrBuf *out, const LayerCtx *c, const sc_requant *rq, con
     for (int64_t e = 0; e < l->weight_count; e++) codes[e] = (int8_t)sc_unpack_code(l->weight, l->weight_bits, e);
   }
   int8_t *packed = pack_weights(codes, groups, n, k, nr, kb, &count);
+  char *wsum_name = NULL;
+  if (c->target->pack_u8) { /* the kernel reads a + 128: it takes 128 * sum_k W[c][k] off */
+    int32_t *wsum = xcalloc((size_t)groups * n, sizeof(int32_t));
+    for (int64_t ch = 0; ch < (int64_t)groups * n; ch++)
+      for (int32_t kk = 0; kk < k; kk++) wsum[ch] += 128 * codes[ch * k + kk];
+    wsum_name = xformat("%s_wsum128", c->fn);
+    put_i32_array(out, "128 x the sum of each channel's weights: the GEMM feeds activations as a + 128", wsum_name,
+                  wsum, (int64_t)groups * n);
+    free(wsum);
+  }
   if (codes != l->weight) free(codes);
   char *comment = xformat("weights packed for the SIMD GEMM, %d-bit codes: [group=%d][block of %d "
                           "channels=%d][K/%d=%d][%d][%d] (K=%d), zero padded",
@@ -119,10 +129,13 @@ static void put_packed(StrBuf *out, const LayerCtx *c, const sc_requant *rq, con
     sb_printf(out, "    .rows = %d,\n", l->p.lin.rows);
   }
   sb_printf(out, "    .w = {\n        .n = %d, .k = %d, .k_pad = %d,\n", n, k, round_up(k, kb));
-  sb_printf(out, "        .w = %s,\n        .bias = %s,\n        .rq = ", c->weight, b);
+  sb_printf(out, "        .w = %s,\n        .bias = %s,\n", c->weight, b);
+  if (wsum_name) sb_printf(out, "        .wsum128 = %s,\n", wsum_name);
+  sb_puts(out, "        .rq = ");
   target_put_requant(out, c, rq, "        ");
   sb_puts(out, ",\n    },\n};\n");
   free(b);
+  free(wsum_name);
 }
 
 void packed_emit_data(StrBuf *out, const LayerCtx *c) {

@@ -69,6 +69,9 @@ struct Target {
   /* The packed weight layout of runtime/simd/sc_simd.h for this target's kernels:
    * SC_PACK_NR channels by SC_PACK_KB codes (0 for targets that do not pack). */
   int pack_nr, pack_kb;
+  /* The kernels read activations as unsigned bytes a + 128 (VNNI's vpdpbusd): the
+   * packed weights come with 128 * sum_k W[c][k] per channel (wsum128). */
+  bool pack_u8;
   /* Optional: why the target cannot compile this layer, or NULL when it can. A reason
    * stops the compile with a user error at the layer's node. */
   const char *(*cannot_emit)(const LayerCtx *c);
@@ -92,7 +95,7 @@ extern const Target *const target_list[];
  * emitter with other flags and runtime files. */
 extern const Target target_scalar;
 extern const Target target_neon, target_neon_dotprod; /* targets/neon/neon.c */
-extern const Target target_avx2;                      /* targets/avx2/avx2.c */
+extern const Target target_avx2, target_avx2_vnni, target_avx512_vnni; /* targets/avx2/avx2.c */
 
 /* scalar.c, reused by the other targets (their fallback for layers without a SIMD
  * kernel is the scalar emitter itself): the C expression for a pointer into one of the
@@ -100,8 +103,10 @@ extern const Target target_avx2;                      /* targets/avx2/avx2.c */
 char *target_ptr_expr(const void *ptr, const void *base, size_t elem, int64_t count, const char *name,
                       const LayerCtx *c, const char *what);
 void target_put_requant(StrBuf *out, const LayerCtx *c, const sc_requant *rq, const char *indent);
-/* emit.c: a static const int8_t array, 16 codes to a line, with an optional comment. */
+/* emit.c: a static const int8_t array, 16 codes to a line, with an optional comment;
+ * the same for int32_t. */
 void put_i8_array(StrBuf *sb, const char *comment, const char *name, const int8_t *v, int64_t n);
+void put_i32_array(StrBuf *sb, const char *comment, const char *name, const int32_t *v, int64_t n);
 
 /* packed.c: what the SIMD families share — weights packed for the micro-kernel of
  * runtime/simd/sc_simd.h, and the layer emitters that call the packed and SIMD kernels

@@ -1,6 +1,7 @@
 /* sc_avx2.h — AVX2 helpers of the avx2 target's kernels: the requantization of
- * shiftc_rt.h (sc_requant_apply) on 8 int32 lanes, bit for bit. AVX2 and FMA only:
- * nothing from AVX-512 (the tests run this code under qemu-x86_64 -cpu Haswell). */
+ * shiftc_rt.h (sc_requant_apply) on 8 int32 lanes, bit for bit. AVX2 and FMA only
+ * (the tests run the avx2 target under qemu-x86_64 -cpu Haswell), except sc_avx2_dpbusd,
+ * which uses VNNI where the target's flags enable it. */
 #ifndef SC_AVX2_H
 #define SC_AVX2_H
 
@@ -51,6 +52,26 @@ static inline __m256i sc_avx2_hsum8(__m256i a0, __m256i a1, __m256i a2, __m256i 
   __m256i t1 = _mm256_hadd_epi32(_mm256_hadd_epi32(a4, a5), _mm256_hadd_epi32(a6, a7));
   /* t0 = [a0 a1 a2 a3 (low halves) | a0 a1 a2 a3 (high halves)], t1 the same for a4..a7 */
   return _mm256_add_epi32(_mm256_permute2x128_si256(t0, t1, 0x20), _mm256_permute2x128_si256(t0, t1, 0x31));
+}
+
+/* c + the 8 sums of 4 products (unsigned byte of a) x (signed byte of b) per int32 lane:
+ * vpdpbusd. The VNNI targets' compiler flags give the instruction (AVX-VNNI on ymm, or
+ * AVX-512 VNNI + VL); anywhere else it is computed exactly from AVX2: bytes split into
+ * their even and odd halves as int16 (u8 zero-extended, s8 sign-extended: products fit
+ * int16 x int16) and vpmaddwd sums each pair into int32. The same int32 results either
+ * way, which is how the VNNI kernels are checked on machines without VNNI. */
+static inline __m256i sc_avx2_dpbusd(__m256i c, __m256i a, __m256i b) {
+#if defined(__AVXVNNI__)
+  return _mm256_dpbusd_avx_epi32(c, a, b);
+#elif defined(__AVX512VNNI__) && defined(__AVX512VL__)
+  return _mm256_dpbusd_epi32(c, a, b);
+#else
+  const __m256i lo8 = _mm256_set1_epi16(0x00FF);
+  const __m256i a_even = _mm256_and_si256(a, lo8), a_odd = _mm256_srli_epi16(a, 8);
+  const __m256i b_even = _mm256_srai_epi16(_mm256_slli_epi16(b, 8), 8), b_odd = _mm256_srai_epi16(b, 8);
+  c = _mm256_add_epi32(c, _mm256_madd_epi16(a_even, b_even));
+  return _mm256_add_epi32(c, _mm256_madd_epi16(a_odd, b_odd));
+#endif
 }
 
 #endif

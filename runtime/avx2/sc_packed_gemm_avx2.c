@@ -7,15 +7,14 @@
  * stack (A16_BYTES); for each block of 16 channels, tiles of MR = 6 rows run the whole K
  * loop with 12 accumulators in ymm registers (6 rows x 2 vectors of 8 channels), the
  * weight panel (K x 16 bytes) staying in L1/L2 across the tiles of the block. Per step:
- * 2 weight loads + sign extensions, 6 broadcasts, 12 vpmaddwd, 12 vpaddd for 192 MACs. */
+ * 2 weight loads + sign extensions, 6 broadcasts, 12 vpmaddwd, 12 vpaddd for 192 MACs.
+ * Compiled to nothing for the VNNI layouts (every avx2-family target copies both GEMMs). */
+#include "sc_simd.h"
+
+#if SC_PACK_NR == 16 && SC_PACK_KB == 2 /* else a VNNI layout: sc_packed_gemm_vnni.c */
 #include <string.h>
 
 #include "sc_avx2.h"
-#include "sc_simd.h"
-
-#if SC_PACK_NR != 16 || SC_PACK_KB != 2
-#error "sc_packed_gemm_avx2.c reads the 16 x 2 layout"
-#endif
 
 enum { MR = 6 };
 /* Stack bytes for the int16 copy of a block of rows: 60 rows of K = 768, 12 of K = 3072. */
@@ -153,3 +152,6 @@ void sc_packed_gemm(const sc_packed_weights *pw, const int8_t *w, int32_t c0, in
     }
   }
 }
+#else
+typedef int sc_packed_gemm_avx2_unused; /* another layout: ISO C wants a declaration */
+#endif

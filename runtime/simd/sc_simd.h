@@ -12,6 +12,11 @@
  * K padded with zeros to a multiple of SC_PACK_KB, channels to a multiple of SC_PACK_NR.
  * The two numbers are the ISA's (below); the compiler takes the same pair from the Target
  * (Target.pack_nr / pack_kb) and the generated code checks that they agree.
+ *   avx2-vnni / avx512-vnni: 16 / 32 channels x 4 codes: vpdpbusd multiplies 4 unsigned
+ *         bytes by 4 signed ones into each int32 lane, so activations enter as a + 128
+ *         (u8) and 128 * sum_k W[c][k] (wsum128, computed at compile time) comes off the
+ *         bias: exact, no saturation anywhere. Tiles of 6 rows (ymm) or 8 rows (zmm) x 2
+ *         vectors of channels.
  *   avx2: 16 channels x int16 pairs. A tile of 6 activation rows (sign-extended to int16
  *         once per block of rows) times 16 channels keeps 12 int32 accumulators in ymm
  *         registers over the whole K loop; each step broadcasts a row's pair (a[k], a[k+1])
@@ -26,9 +31,20 @@
 
 #include "shiftc_rt.h"
 
-#if defined(__AVX2__)
-#define SC_PACK_NR 16 /* output channels per packed block */
-#define SC_PACK_KB 2  /* reduction terms per group */
+/* SC_VNNI_YMM / SC_VNNI_ZMM select the VNNI kernels' layouts without the instructions
+ * (sc_avx2_dpbusd then computes vpdpbusd exactly from AVX2): how the tests check the
+ * VNNI targets' code on a machine without VNNI. */
+#if defined(__AVX512VNNI__) || defined(SC_VNNI_ZMM)
+#define SC_PACK_NR 32 /* output channels per packed block */
+#define SC_PACK_KB 4  /* reduction terms per group */
+#define SC_PACK_U8 1  /* activations enter as unsigned bytes a + 128: the kernel needs wsum128 */
+#elif defined(__AVXVNNI__) || defined(SC_VNNI_YMM)
+#define SC_PACK_NR 16
+#define SC_PACK_KB 4
+#define SC_PACK_U8 1
+#elif defined(__AVX2__)
+#define SC_PACK_NR 16
+#define SC_PACK_KB 2
 #else
 #define SC_PACK_NR 8
 #define SC_PACK_KB 16
@@ -47,6 +63,9 @@ typedef struct sc_packed_weights {
   int32_t k_pad;       /* k rounded up to a multiple of SC_PACK_KB */
   const int8_t *w;     /* [groups][ceil(n / NR)][k_pad / KB][NR][KB] */
   const int32_t *bias; /* [groups * n], or NULL */
+  /* [groups * n]: 128 * sum_k W[c][k], for layouts whose kernels read activations as
+   * a + 128 (SC_PACK_U8); NULL for the others. */
+  const int32_t *wsum128;
   sc_requant rq;       /* indexed by the absolute channel; k_chunk == 0 */
 } sc_packed_weights;
 

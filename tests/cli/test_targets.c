@@ -83,6 +83,53 @@ static TRun compile(const Model *m, const char *mode, const char *target, const 
   return t_run(argv);
 }
 
+/* What the program's machine code uses: vpdpbusd instructions, EVEX-encoded ones (first
+ * opcode byte 0x62: AVX-512 in any form), and zmm registers. */
+typedef struct IsaUse {
+  int dpbusd, evex, zmm;
+} IsaUse;
+
+static bool scan_isa(const char *prog, IsaUse *u) {
+  char *cmd = t_fmt("objdump -d --no-show-raw-insn %s >/dev/null && objdump -d %s | awk -F'\t' "
+                    "'$3 ~ /vpdpbusd/ { d++ } $2 ~ /^62 / && $3 != \"\" { e++ } $3 ~ /zmm/ { z++ } "
+                    "END { printf \"%%d %%d %%d\\n\", d, e, z }'",
+                    prog, prog);
+  char *sh[] = {"sh", "-c", cmd, NULL};
+  TRun r = t_run(sh);
+  bool ok = r.status == 0 && sscanf(r.out, "%d %d %d", &u->dpbusd, &u->evex, &u->zmm) == 3;
+  t_run_free(&r);
+  free(cmd);
+  return ok;
+}
+
+/* avx2-vnni / avx512-vnni: the goldens with vpdpbusd emulated (SC_VNNI_YMM/ZMM, natively;
+ * no VNNI here to run the real instruction), then the real build's machine code: VNNI
+ * where a layer packs, and no AVX-512 encoding at all in avx2-vnni. */
+static void check_vnni(const Model *m, const char *mode, const char *dir, const char *want, bool zmm) {
+  char *prog = t_fmt("%s/%s_test", dir, m->name), label[256];
+  const char *name = zmm ? "avx512-vnni" : "avx2-vnni";
+  snprintf(label, sizeof label, "targets %s %s %s: vpdpbusd emulated on AVX2, native, %s", m->name, mode, name, want);
+  if (!has_gcc || !cpu_avx2) {
+    skip(label, "no gcc or no AVX2");
+  } else if (build(dir, label, zmm ? "TARGET_CFLAGS=-mavx2 -mfma -DSC_VNNI_ZMM" : "TARGET_CFLAGS=-mavx2 -mfma -DSC_VNNI_YMM",
+                   NULL)) {
+    char *native[] = {prog, NULL};
+    run_exact(native, want, label);
+  }
+  snprintf(label, sizeof label, "targets %s %s %s: its own flags build; machine code has %s", m->name, mode, name,
+           zmm ? "zmm vpdpbusd" : "vpdpbusd (VEX) and no EVEX/zmm");
+  IsaUse u;
+  if (!has_gcc) {
+    skip(label, "no gcc");
+  } else if (build(dir, label, NULL, NULL)) {
+    if (!scan_isa(prog, &u)) t_fail(label, "objdump failed on %s", prog);
+    else if (zmm) t_check(m->all_scalar || (u.dpbusd > 0 && u.zmm > 0), label, "vpdpbusd %d, zmm %d", u.dpbusd, u.zmm);
+    else t_check((m->all_scalar || u.dpbusd > 0) && u.evex == 0 && u.zmm == 0, label, "vpdpbusd %d, EVEX %d, zmm %d",
+                 u.dpbusd, u.evex, u.zmm);
+  }
+  free(prog);
+}
+
 static void check_avx2(const Model *m, const char *mode, const char *dir, const char *want) {
   char *prog = t_fmt("%s/%s_test", dir, m->name), label[256];
   const char *ccs[] = {"gcc", "clang"};
@@ -98,6 +145,11 @@ static void check_avx2(const Model *m, const char *mode, const char *dir, const 
     free(cc);
     if (!built) continue;
     t_ok(label);
+    IsaUse u;
+    snprintf(label, sizeof label, "targets %s %s avx2 (%s): machine code has no VNNI, no EVEX, no zmm", m->name, mode,
+             ccs[c]);
+    if (!scan_isa(prog, &u)) t_fail(label, "objdump failed on %s", prog);
+    else t_check(u.dpbusd == 0 && u.evex == 0 && u.zmm == 0, label, "vpdpbusd %d, EVEX %d, zmm %d", u.dpbusd, u.evex, u.zmm);
     snprintf(label, sizeof label, "targets %s %s avx2 (%s): native, %s", m->name, mode, ccs[c], want);
     char *native[] = {prog, NULL};
     if (cpu_avx2) run_exact(native, want, label);
@@ -158,8 +210,8 @@ static void check_dotprod(const Model *m, const char *mode, const char *dir, con
   free(prog);
 }
 
-/* A check program of tests/targets/ (name_check.c, plus the ISA's runtime file `kernel`
- * when not NULL: "sc_packed_gemm" -> runtime/<isa>/sc_packed_gemm_<isa>.c) built and run
+/* A check program of tests/targets/ (name_check.c, plus the ISA's runtime files `kernel`
+ * when not NULL: "sc_packed_gemm" -> runtime/<isa>/sc_packed_gemm_*.c) built and run
  * per ISA; it must print "<name>: ... 0 mismatches". */
 static void check_isa(const char *tmp, const char *name, const char *kernel, const char *what) {
   char *src = t_fmt("tests/targets/%s_check.c", name);
@@ -172,6 +224,12 @@ static void check_isa(const char *tmp, const char *name, const char *kernel, con
       {"avx2 (native)", "gcc", "-mavx2 -mfma", "avx2", has_gcc && cpu_avx2, {NULL}},
       {"avx2 (qemu-x86_64 -cpu Haswell)", "gcc", "-mavx2 -mfma", "avx2", has_gcc && has_qemu_x86,
        {"qemu-x86_64", "-cpu", "Haswell", NULL}},
+      /* the VNNI targets' kernels with vpdpbusd computed from AVX2 (sc_avx2_dpbusd): this
+       * machine class has no VNNI, and qemu 7.2 emulates neither AVX-VNNI nor AVX-512 */
+      {"avx2-vnni layout, vpdpbusd emulated (native)", "gcc", "-mavx2 -mfma -DSC_VNNI_YMM", "avx2",
+       has_gcc && cpu_avx2, {NULL}},
+      {"avx512-vnni layout, vpdpbusd emulated (native)", "gcc", "-mavx2 -mfma -DSC_VNNI_ZMM", "avx2",
+       has_gcc && cpu_avx2, {NULL}},
       {"neon AArch64 (qemu-aarch64 -cpu cortex-a53)", "aarch64-linux-gnu-gcc", "", "neon", has_a64 && has_qemu_a64,
        {QEMU_A64, "-cpu", "cortex-a53", NULL}},
       {"neon-dotprod AArch64 (qemu-aarch64 -cpu max)", "aarch64-linux-gnu-gcc", "-march=armv8.2-a+dotprod", "neon",
@@ -186,7 +244,7 @@ static void check_isa(const char *tmp, const char *name, const char *kernel, con
       continue;
     }
     char *out = t_fmt("%s/%s_%zu", tmp, name, i);
-    char *extra = kernel ? t_fmt("runtime/%s/%s_%s.c", v[i].isa, kernel, v[i].isa) : t_fmt("%s", "");
+    char *extra = kernel ? t_fmt("runtime/%s/%s_*.c", v[i].isa, kernel) : t_fmt("%s", "");
     char *cmd = t_fmt("%s %s %s -Iruntime -Iruntime/simd -Iruntime/%s -o %s %s %s", v[i].cc, STRICT, v[i].flags,
                       v[i].isa, out, src, extra);
     free(extra);
@@ -238,11 +296,14 @@ int main(void) {
   check_isa(tmp, "gemm", "sc_packed_gemm", "packed GEMM == the scalar sum and requantization");
   char want[64];
   snprintf(want, sizeof want, "%d/%d goldens bit-exact", GOLDENS, GOLDENS);
-  static const char *targets[] = {"avx2", "neon", "neon-dotprod"};
+  static const char *targets[] = {"avx2", "neon", "neon-dotprod", "avx2-vnni", "avx512-vnni"};
   for (size_t i = 0; i < sizeof models / sizeof *models; i++)
     for (size_t k = 0; k < sizeof modes / sizeof *modes; k++)
       for (size_t t = 0; t < sizeof targets / sizeof *targets; t++) {
         const Model *m = &models[i];
+        /* the VNNI targets differ from avx2 only in the GEMM, which gemm_check covers in
+         * both requantizations: their goldens in dyadic mode (and simd_mix in both) */
+        if (t >= 3 && k == 0 && strcmp(m->name, "simd_mix") != 0) continue;
         char *dir = t_fmt("%s/%s_%s_%s", tmp, m->name, modes[k], targets[t]);
         char label[256];
         snprintf(label, sizeof label, "targets %s %s %s: compile", m->name, modes[k], targets[t]);
@@ -252,7 +313,8 @@ int main(void) {
         if (ok) {
           if (t == 0) check_avx2(m, modes[k], dir, want);
           else if (t == 1) check_neon(m, modes[k], dir, want);
-          else check_dotprod(m, modes[k], dir, want);
+          else if (t == 2) check_dotprod(m, modes[k], dir, want);
+          else check_vnni(m, modes[k], dir, want, t == 4);
         }
         free(dir);
       }

@@ -7,7 +7,8 @@
  * tile), codes from -128 to 127 in activations and -127 to 127 in weights, per-channel
  * and per-tensor requantization, with and without a dyadic multiplier, strided
  * outputs as a convolution writes them. The weights are packed here in the layout of
- * runtime/simd/sc_simd.h for the ISA's SC_PACK_NR x SC_PACK_KB.
+ * runtime/simd/sc_simd.h for the ISA's SC_PACK_NR x SC_PACK_KB (with the VNNI layouts'
+ * 128 * sum_k W[c][k] per channel).
  * Prints "gemm: N codes, M mismatches"; exit 0 iff M == 0. C99. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@ int main(void) {
     int8_t *packed = calloc((size_t)nb * SC_PACK_NR * k_pad, 1);
     int8_t *y = malloc((size_t)m * n), *shift = malloc((size_t)n);
     int32_t *bias = malloc(sizeof(int32_t) * (size_t)n), *mult = malloc(sizeof(int32_t) * (size_t)n);
+    int32_t *wsum128 = calloc((size_t)n, sizeof(int32_t)); /* what the compiler gives u8 layouts */
     for (int32_t i = 0; i < m * k; i++) a[i] = (int8_t)(next() % 256 - 128);
     for (int32_t i = 0; i < n * k; i++) w[i] = (int8_t)(next() % 255 - 127);
     for (int32_t c = 0; c < n; c++) {
@@ -47,9 +49,13 @@ int main(void) {
         int32_t q = kk / SC_PACK_KB, i = kk % SC_PACK_KB, j = c % SC_PACK_NR;
         packed[(((ptrdiff_t)(c / SC_PACK_NR) * (k_pad / SC_PACK_KB) + q) * SC_PACK_NR + j) * SC_PACK_KB + i] =
             w[(ptrdiff_t)c * k + kk];
+        wsum128[c] += 128 * w[(ptrdiff_t)c * k + kk];
       }
     }
     sc_packed_weights pw = {.n = n, .k = k, .k_pad = k_pad, .w = packed, .bias = bias};
+#ifdef SC_PACK_U8
+    pw.wsum128 = wsum128;
+#endif
     pw.rq = (sc_requant){.mult = has_mult ? mult : NULL, .shift = shift, .per_channel = per_channel, .lo = -128,
                          .hi = 127};
     /* linear: y[i][c]; conv: y[c][i] (rows are pixels of one channel's plane) */
@@ -69,7 +75,7 @@ int main(void) {
           bad++;
         }
       }
-    free(a), free(w), free(packed), free(y), free(shift), free(bias), free(mult);
+    free(a), free(w), free(packed), free(y), free(shift), free(bias), free(mult), free(wsum128);
   }
   printf("gemm: %ld codes, %ld mismatches\n", codes, bad);
   return bad == 0 ? 0 : 1;
