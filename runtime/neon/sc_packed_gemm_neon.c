@@ -9,9 +9,9 @@
  *     8 weight loads, 64 sdot by element (vdotq_laneq_s32: weights x the row's 4 codes
  *     of lane q) = 1024 multiply-accumulates.
  *   neon (ARMv8-A AArch64 and ARMv7 -mfpu=neon; layout NR 4 x KB 16, [K/16][4][16]):
- *     tiles of 4 rows x 4 channels, 16 int32x4 accumulators of lane partial sums. Per
- *     16 codes: 4 + 4 loads, 16 x (smull + smlal2 into int16, sadalp into int32) = 256
- *     multiply-accumulates. Exact: a pair of products is at most 2 * 128 * 127 = 32512
+ *     tiles of 4 rows x 4 channels (2 x 4 on ARMv7, which has half the registers), 16
+ *     int32x4 accumulators of lane partial sums. Per 16 codes: 4 + 4 loads, 16 x (smull
+ *     + smlal2 into int16, sadalp into int32) = 256 multiply-accumulates. Exact: a pair of products is at most 2 * 128 * 127 = 32512
  *     in magnitude (activations -128..127, weights -127..127: symmetric), inside int16.
  *
  * Rows the main tile leaves over run as a smaller tile (rows past m repeat the last row
@@ -33,7 +33,11 @@ enum { MR = 8 };
 #if SC_PACK_NR != 4 || SC_PACK_KB != 16
 #error "the neon GEMM reads the 4 x 16 layout"
 #endif
-enum { MR = 4 };
+#if defined(__aarch64__)
+enum { MR = 4 }; /* 16 accumulators of AArch64's 32 vector registers */
+#else
+enum { MR = 2 }; /* ARMv7 has 16 quad registers: 8 accumulators */
+#endif
 #endif
 enum { QN = SC_PACK_NR / 4 }; /* int32x4 vectors of channel sums per row of a tile */
 #define A_BLOCK_BYTES 65536
@@ -176,14 +180,50 @@ static int32_t tile(const int8_t *a, ptrdiff_t as, int32_t rem, const int8_t *w,
 
 #else /* smull / smlal2 / sadalp */
 
-#define DOT_ROW(r)                          \
+#define LOAD_W                                                                  \
+  const int8x16_t w0 = vld1q_s8(w), w1 = vld1q_s8(w + 16), w2 = vld1q_s8(w + 32); \
+  const int8x16_t w3 = vld1q_s8(w + 48)
+/* Row r times the 4 channels, each an sc_neon_dot16. */
+#define DOT_ROW(r)                            \
   c##r##0 = sc_neon_dot16(c##r##0, x##r, w0); \
   c##r##1 = sc_neon_dot16(c##r##1, x##r, w1); \
   c##r##2 = sc_neon_dot16(c##r##2, x##r, w2); \
   c##r##3 = sc_neon_dot16(c##r##3, x##r, w3)
-#define LOAD_W                                                                  \
-  const int8x16_t w0 = vld1q_s8(w), w1 = vld1q_s8(w + 16), w2 = vld1q_s8(w + 32); \
-  const int8x16_t w3 = vld1q_s8(w + 48)
+
+#if defined(__aarch64__)
+/* The same for rows 0-3 times channels j and l, in phases (8 smull, 8 smlal2, 8 sadalp)
+ * so that an in-order core (Cortex-A55) does not wait on the product it has just
+ * started: 8 int16 products live at a time, beside 16 accumulators and 8 inputs. */
+#define PROD(r, j) const int16x8_t p##r##j = vmull_s8(vget_low_s8(x##r), vget_low_s8(w##j))
+#define PROD2(r, j) const int16x8_t q##r##j = vmlal_s8(p##r##j, vget_high_s8(x##r), vget_high_s8(w##j))
+#define ACC(r, j) c##r##j = vpadalq_s16(c##r##j, q##r##j)
+#define DOT_4X2(j, l) \
+  do {                \
+    PROD(0, j);       \
+    PROD(1, j);       \
+    PROD(2, j);       \
+    PROD(3, j);       \
+    PROD(0, l);       \
+    PROD(1, l);       \
+    PROD(2, l);       \
+    PROD(3, l);       \
+    PROD2(0, j);      \
+    PROD2(1, j);      \
+    PROD2(2, j);      \
+    PROD2(3, j);      \
+    PROD2(0, l);      \
+    PROD2(1, l);      \
+    PROD2(2, l);      \
+    PROD2(3, l);      \
+    ACC(0, j);        \
+    ACC(1, j);        \
+    ACC(2, j);        \
+    ACC(3, j);        \
+    ACC(0, l);        \
+    ACC(1, l);        \
+    ACC(2, l);        \
+    ACC(3, l);        \
+  } while (0)
 
 /* 4 rows: acc[r][0] = the sums of channels 0-3 of row r. */
 static void tile4(const int8_t *const a[4], const int8_t *w, int32_t k, int32x4_t acc[][QN]) {
@@ -195,26 +235,50 @@ static void tile4(const int8_t *const a[4], const int8_t *w, int32_t k, int32x4_
     const ptrdiff_t o = (ptrdiff_t)16 * g;
     const int8x16_t x0 = vld1q_s8(a0 + o), x1 = vld1q_s8(a1 + o), x2 = vld1q_s8(a2 + o), x3 = vld1q_s8(a3 + o);
     LOAD_W;
-    DOT_ROW(0);
-    DOT_ROW(1);
-    DOT_ROW(2);
-    DOT_ROW(3);
+    DOT_4X2(0, 1);
+    DOT_4X2(2, 3);
   }
   if (16 * full < k) {
     int8_t t[4][16];
     copy_tails(a, 4, full, k, t);
     const int8x16_t x0 = vld1q_s8(t[0]), x1 = vld1q_s8(t[1]), x2 = vld1q_s8(t[2]), x3 = vld1q_s8(t[3]);
     LOAD_W;
-    DOT_ROW(0);
-    DOT_ROW(1);
-    DOT_ROW(2);
-    DOT_ROW(3);
+    DOT_4X2(0, 1);
+    DOT_4X2(2, 3);
   }
   acc[0][0] = sc_neon_hsum4(c00, c01, c02, c03);
   acc[1][0] = sc_neon_hsum4(c10, c11, c12, c13);
   acc[2][0] = sc_neon_hsum4(c20, c21, c22, c23);
   acc[3][0] = sc_neon_hsum4(c30, c31, c32, c33);
 }
+#define TILE_MR tile4
+
+#else
+/* 2 rows (ARMv7): acc[r][0] = the sums of channels 0-3 of row r. */
+static void tile2(const int8_t *const a[2], const int8_t *w, int32_t k, int32x4_t acc[][QN]) {
+  int32x4_t c00 = vdupq_n_s32(0), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+  const int8_t *a0 = a[0], *a1 = a[1];
+  const int32_t full = k / 16;
+  for (int32_t g = 0; g < full; g++, w += 16 * SC_PACK_NR) {
+    const ptrdiff_t o = (ptrdiff_t)16 * g;
+    const int8x16_t x0 = vld1q_s8(a0 + o), x1 = vld1q_s8(a1 + o);
+    LOAD_W;
+    DOT_ROW(0);
+    DOT_ROW(1);
+  }
+  if (16 * full < k) {
+    int8_t t[2][16];
+    copy_tails(a, 2, full, k, t);
+    const int8x16_t x0 = vld1q_s8(t[0]), x1 = vld1q_s8(t[1]);
+    LOAD_W;
+    DOT_ROW(0);
+    DOT_ROW(1);
+  }
+  acc[0][0] = sc_neon_hsum4(c00, c01, c02, c03);
+  acc[1][0] = sc_neon_hsum4(c10, c11, c12, c13);
+}
+#define TILE_MR tile2
+#endif
 
 /* One row. */
 static void tile1(const int8_t *const a[1], const int8_t *w, int32_t k, int32x4_t acc[][QN]) {
@@ -246,7 +310,7 @@ static int32_t tile(const int8_t *a, ptrdiff_t as, int32_t rem, const int8_t *w,
     return 1;
   }
   for (int32_t r = 0; r < MR; r++) rows[r] = a + (r < rem ? r : rem - 1) * as;
-  tile4(rows, w, k, acc);
+  TILE_MR(rows, w, k, acc);
   return rem < MR ? rem : MR;
 }
 
