@@ -280,11 +280,25 @@ static void tile2(const int8_t *const a[2], const int8_t *w, int32_t k, int32x4_
 #define TILE_MR tile2
 #endif
 
-/* One row. */
+/* One row: two groups of 16 codes a step into two sets of accumulators (c0j, c1j), so
+ * that a step has 8 independent smull/smlal2/sadalp chains, not 4. */
 static void tile1(const int8_t *const a[1], const int8_t *w, int32_t k, int32x4_t acc[][QN]) {
-  int32x4_t c00 = vdupq_n_s32(0), c01 = c00, c02 = c00, c03 = c00;
+  int32x4_t c00 = vdupq_n_s32(0), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
   const int32_t full = k / 16;
-  for (int32_t g = 0; g < full; g++, w += 16 * SC_PACK_NR) {
+  int32_t g = 0;
+  for (; g + 2 <= full; g += 2, w += 32 * SC_PACK_NR) {
+    const int8x16_t x0 = vld1q_s8(a[0] + (ptrdiff_t)16 * g), x1 = vld1q_s8(a[0] + (ptrdiff_t)16 * g + 16);
+    c00 = sc_neon_dot16(c00, x0, vld1q_s8(w));
+    c01 = sc_neon_dot16(c01, x0, vld1q_s8(w + 16));
+    c02 = sc_neon_dot16(c02, x0, vld1q_s8(w + 32));
+    c03 = sc_neon_dot16(c03, x0, vld1q_s8(w + 48));
+    c10 = sc_neon_dot16(c10, x1, vld1q_s8(w + 64));
+    c11 = sc_neon_dot16(c11, x1, vld1q_s8(w + 80));
+    c12 = sc_neon_dot16(c12, x1, vld1q_s8(w + 96));
+    c13 = sc_neon_dot16(c13, x1, vld1q_s8(w + 112));
+  }
+  c00 = vaddq_s32(c00, c10), c01 = vaddq_s32(c01, c11), c02 = vaddq_s32(c02, c12), c03 = vaddq_s32(c03, c13);
+  for (; g < full; g++, w += 16 * SC_PACK_NR) {
     const int8x16_t x0 = vld1q_s8(a[0] + (ptrdiff_t)16 * g);
     LOAD_W;
     DOT_ROW(0);
