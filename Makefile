@@ -40,7 +40,7 @@ $(patsubst compiler/%.c,$(B)/san/%.o,$(wildcard compiler/onnx_*.c)): $(GEN)/onnx
 UNIT_TESTS = $(patsubst tests/unit/%.c,$(B)/san/tests/%,$(wildcard tests/unit/*.c))
 CLI_TESTS  = $(patsubst tests/cli/%.c,$(B)/san/tests/%,$(wildcard tests/cli/*.c))
 
-.PHONY: all deps test-deps test demo bench clean
+.PHONY: all deps test-deps test demo bench bench-neon clean
 all: shiftc
 
 deps:
@@ -155,6 +155,9 @@ $(B)/bert/bert_layer.safetensors: $(B)/tools/gen_bert tests/models/bert_layer.nn
 # goes to build/bench/results.md).
 bench: shiftc $(B)/bert/bert_layer.safetensors
 	sh bench/bench.sh ./shiftc
+# Only the NEON part: llvm-mca's cycles per MAC of the NEON GEMM (seconds; no x86 timing).
+bench-neon:
+	sh bench/bench_neon_mca.sh
 
 clean:
 	rm -rf $(B) shiftc

@@ -9,9 +9,9 @@
 #      min-max), with their ratios; the table goes to build/bench/results.md;
 #      then, for the models in PROFILE (bert_layer by default), the avx2 code rebuilt with
 #      -DSC_PROFILE: time and share per layer and per kernel, GOPS where it multiplies;
-#   2. for NEON, llvm-mca's cycle estimate per multiply-accumulate of the packed GEMM
-#      micro-kernel's inner loop (runtime/neon/sc_packed_gemm_neon.c, clang -O2), for
-#      neon and neon-dotprod on Cortex-A72 and Cortex-A55.
+#   2. for NEON, llvm-mca's cycle estimate per multiply-accumulate of the packed GEMM's
+#      main micro-kernel loop, for neon and neon-dotprod on Cortex-A55, A72 and A76
+#      (bench/bench_neon_mca.sh, alone: `make bench-neon`; table build/bench/neon_mca.md).
 # Usage: bench/bench.sh [SHIFTC] ; ROUNDS=9 MS=200 by default; MODELS to choose.
 set -eu
 cd "$(dirname "$0")/.."
@@ -103,39 +103,5 @@ for m in $PROFILE; do
 done
 
 echo
-echo "== NEON: llvm-mca cycles per multiply-accumulate, packed GEMM inner loop (8 channels x 16 codes)"
-MCA=$(command -v llvm-mca || command -v llvm-mca-14 || true)
-if [ -z "$MCA" ] || ! command -v clang >/dev/null; then
-  echo "skipped: needs clang and llvm-mca (Debian packages clang, llvm)"
-  exit 0
-fi
-for variant in "neon:-march=armv8-a:+neon" "neon-dotprod:-march=armv8.2-a+dotprod:+neon,+dotprod"; do
-  name=${variant%%:*}; rest=${variant#*:}; march=${rest%%:*}; mattr=${rest#*:}
-  s="$OUT/packed_gemm_$name.s"
-  clang --target=aarch64-linux-gnu $march -O2 -S -Iruntime -Iruntime/simd -Iruntime/neon \
-    -o "$s" runtime/neon/sc_packed_gemm_neon.c
-  # The innermost loop with the most multiply-accumulates: from a label to the branch back to it.
-  awk '
-    /^\.LBB[0-9_]+:/ { lab = substr($1, 1, length($1) - 1); start[lab] = NR }
-    { line[NR] = $0 }
-    /^[ \t]+b\.|^[ \t]+cbn?z|^[ \t]+b[ \t]/ {
-      tgt = $NF
-      if (tgt in start) {
-        macs = 0
-        for (i = start[tgt] + 1; i <= NR; i++) {
-          if (line[i] ~ /[ \t]sdot[ \t]/) macs += 16
-          else if (line[i] ~ /[ \t](smull2?|smlal2?)[ \t].*8h/) macs += 8
-        }
-        if (macs > best) { best = macs; from = start[tgt] + 1; to = NR }
-      }
-    }
-    END { for (i = from; i <= to; i++) if (line[i] !~ /^\.LBB|^[ \t]*\/\//) print line[i]; print "// MACS " best }
-  ' "$s" >"$s.loop"
-  macs=$(sed -n 's|^// MACS ||p' "$s.loop")
-  for cpu in cortex-a72 cortex-a55; do
-    cyc=$("$MCA" -mtriple=aarch64 -mcpu=$cpu -mattr=$mattr -iterations=200 "$s.loop" 2>/dev/null |
-      awk '/^Total Cycles:/ { c = $3 } /^Iterations:/ { it = $2 } END { if (it) printf "%.3f", c / it }')
-    awk -v n="$name" -v cpu="$cpu" -v c="$cyc" -v m="$macs" -v a="$mattr" \
-      'BEGIN { printf "%-13s %-11s -mattr=%-14s %6.2f cycles/iteration, %3d MACs/iteration: %.3f cycles per MAC\n", n, cpu, a, c, m, c / m }'
-  done
-done
+# The NEON part (llvm-mca, no timing): also runnable alone as `make bench-neon`.
+sh bench/bench_neon_mca.sh

@@ -30,9 +30,10 @@ static inline int32x4_t sc_neon_hsum4(int32x4_t a, int32x4_t b, int32x4_t c, int
 #endif
 }
 
-/* acc + a . w over 16 codes, 4 lanes of partial sums. With dotprod (neon-dotprod
- * only: -march=armv8.2-a+dotprod) one sdot; else smull + smlal into int16 (each pair
- * of products is at most 2 * 127 * 127 = 32258: codes lie in [-127, 127]) and sadalp. */
+/* acc + a . w over 16 codes, 4 lanes of partial sums. With dotprod one sdot; else
+ * smull + smlal into int16, then sadalp. Exact: a pair of products is at most
+ * 2 * 128 * 127 = 32512 in magnitude (activations -128..127, weights -127..127, as
+ * weights are symmetric), which int16 holds. */
 static inline int32x4_t sc_neon_dot16(int32x4_t acc, int8x16_t a, int8x16_t w) {
 #if defined(__ARM_FEATURE_DOTPROD)
   return vdotq_s32(acc, a, w);
@@ -42,5 +43,15 @@ static inline int32x4_t sc_neon_dot16(int32x4_t acc, int8x16_t a, int8x16_t w) {
   return vpadalq_s16(acc, p);
 #endif
 }
+
+#if defined(__ARM_FEATURE_DOTPROD)
+/* acc[i] += w[4i..4i+3] . a[4q..4q+3] (sdot by element; q a constant 0..3): 4 channels'
+ * codes in w times one activation quad. AArch64 indexes a 128-bit a; AArch32 a half. */
+#if defined(__aarch64__)
+#define SC_NEON_SDOT_LANE(acc, w, a, q) vdotq_laneq_s32(acc, w, a, q)
+#else
+#define SC_NEON_SDOT_LANE(acc, w, a, q) vdotq_lane_s32(acc, w, (q) < 2 ? vget_low_s8(a) : vget_high_s8(a), (q)&1)
+#endif
+#endif
 
 #endif

@@ -21,8 +21,11 @@
  *         once per block of rows) times 16 channels keeps 12 int32 accumulators in ymm
  *         registers over the whole K loop; each step broadcasts a row's pair (a[k], a[k+1])
  *         and vpmaddwd's it with the 8 channels' pairs (exact: no saturating step).
- *   neon: 8 channels x 16 codes; one activation row times 8 channels, widening multiplies
- *         (smull/smlal/sadalp) or sdot. */
+ *   neon-dotprod: 8 channels x 4 codes, so one 16-byte load holds 4 channels' quads; tiles
+ *         of 8 rows x 8 channels (16 int32x4 accumulators), sdot by element.
+ *   neon: 4 channels x 16 codes; tiles of 4 rows x 4 channels (16 accumulators of lane
+ *         partial sums), smull + smlal into int16, then sadalp.
+ *   (runtime/neon/sc_packed_gemm_neon.c says why each is exact.) */
 #ifndef SC_SIMD_H
 #define SC_SIMD_H
 
@@ -45,8 +48,11 @@
 #elif defined(__AVX2__)
 #define SC_PACK_NR 16
 #define SC_PACK_KB 2
-#else
+#elif defined(__ARM_FEATURE_DOTPROD)
 #define SC_PACK_NR 8
+#define SC_PACK_KB 4
+#else
+#define SC_PACK_NR 4
 #define SC_PACK_KB 16
 #endif
 /* Longest reduction the packed GEMM takes (a convolution's patch, a linear layer's

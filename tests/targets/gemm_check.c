@@ -1,10 +1,10 @@
 /* gemm_check.c — built by tests/cli/test_targets.c for each SIMD ISA with that ISA's
  * sc_packed_gemm_<isa>.c: the packed GEMM equals, code for code, the scalar definition
  * y = requant_c(bias[c] + sum_k a[k] W[c][k]) (shiftc_rt.h's sc_requant_apply) on random
- * shapes chosen to cross every edge of the kernels: rows 1..70 (tiles of 6, the rows a
- * tile leaves, blocks of widened rows), channels 1..40 (partial blocks of 8 and 16),
- * K odd and even up to 4100 (pairs, groups of 16, blocks of rows that hold fewer than a
- * tile), codes from -128 to 127 in activations and -127 to 127 in weights, per-channel
+ * shapes chosen to cross every edge of the kernels: rows 1..70 (tiles of 4, 6 and 8,
+ * the rows a tile leaves, blocks of rows), channels 1..40 (partial blocks of 4, 8 and
+ * 16), K odd and even up to 4100 (pairs, groups of 16, a last step of 1 to 4 quads of
+ * codes, blocks of rows that hold fewer than a tile), codes from -128 to 127 in activations and -127 to 127 in weights, per-channel
  * and per-tensor requantization, with and without a dyadic multiplier, strided
  * outputs as a convolution writes them. The weights are packed here in the layout of
  * runtime/simd/sc_simd.h for the ISA's SC_PACK_NR x SC_PACK_KB (with the VNNI layouts'
@@ -28,7 +28,7 @@ static int32_t round_up(int32_t x, int32_t m) { return (x + m - 1) / m * m; }
 
 int main(void) {
   long codes = 0, bad = 0;
-  static const int32_t ks[] = {1, 2, 3, 15, 16, 17, 33, 64, 100, 255, 768, 1001, 3072, 4100};
+  static const int32_t ks[] = {1, 2, 3, 7, 15, 16, 17, 22, 33, 64, 100, 255, 768, 1001, 3072, 4100};
   for (int it = 0; it < 160; it++) {
     const int32_t k = ks[it % (int)(sizeof ks / sizeof *ks)];
     const int32_t m = 1 + (int32_t)(next() % (k > 1000 ? 14 : 70)), n = 1 + (int32_t)(next() % 40);
