@@ -1,4 +1,4 @@
-/* sc_simd.h — the API of the SIMD targets' kernels (targets neon, neon-dotprod, avx2).
+/* sc_simd.h — the API of the SIMD targets' kernels (neon, neon-dotprod, avx2, avx2-vnni, avx512-vnni).
  * Copied into OUTDIR beside shiftc_rt.h; C99. Every kernel here is bit-identical to
  * the scalar reference kernel of the same op (runtime/sc_*_s8.c): it computes the same
  * int32 accumulators (integer addition in another order gives the same sum, and
