@@ -45,6 +45,19 @@ static inline __m256i sc_avx2_requant(__m256i v, const int32_t *mult, const int3
   return _mm256_min_epi32(v, _mm256_set1_epi32(hi));
 }
 
+/* 16 channels' accumulators (v0: channels 0-7, v1: 8-15) plus their bias, requantized
+ * and packed into 16 int8 codes in channel order: the GEMMs' output step. The clamp
+ * keeps values within int8, so the saturating packs only reorder. */
+static inline __m128i sc_avx2_requant16(__m256i v0, __m256i v1, const int32_t *bias, const int32_t *mult,
+                                        const int32_t *shift, int has_mult, int32_t lo, int32_t hi) {
+  v0 = _mm256_add_epi32(v0, _mm256_loadu_si256((const __m256i *)(const void *)bias));
+  v1 = _mm256_add_epi32(v1, _mm256_loadu_si256((const __m256i *)(const void *)(bias + 8)));
+  v0 = sc_avx2_requant(v0, mult, shift, has_mult, lo, hi);
+  v1 = sc_avx2_requant(v1, mult + 8, shift + 8, has_mult, lo, hi);
+  const __m256i p16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(v0, v1), 0xD8);
+  return _mm_packs_epi16(_mm256_castsi256_si128(p16), _mm256_extracti128_si256(p16, 1));
+}
+
 /* The 8 lane sums of a0..a7, in order: one int32 per input vector. */
 static inline __m256i sc_avx2_hsum8(__m256i a0, __m256i a1, __m256i a2, __m256i a3, __m256i a4, __m256i a5,
                                     __m256i a6, __m256i a7) {

@@ -90,15 +90,9 @@ typedef struct {
   int has_mult, lo, hi, nc;
 } lanes16;
 
-/* Requantizes row i's two accumulators and writes its nc codes. */
+/* Requantizes one row's two accumulators and writes its nc codes. */
 static void store_row(const lanes16 *q, __m256i v0, __m256i v1, int8_t *y, ptrdiff_t col_stride) {
-  v0 = _mm256_add_epi32(v0, _mm256_loadu_si256((const __m256i *)(const void *)q->bias));
-  v1 = _mm256_add_epi32(v1, _mm256_loadu_si256((const __m256i *)(const void *)(q->bias + 8)));
-  v0 = sc_avx2_requant(v0, q->mult, q->shift, q->has_mult, q->lo, q->hi);
-  v1 = sc_avx2_requant(v1, q->mult + 8, q->shift + 8, q->has_mult, q->lo, q->hi);
-  /* values lie in [lo, hi] within int8: the saturating packs only reorder */
-  const __m256i p16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(v0, v1), 0xD8);
-  const __m128i p8 = _mm_packs_epi16(_mm256_castsi256_si128(p16), _mm256_extracti128_si256(p16, 1));
+  const __m128i p8 = sc_avx2_requant16(v0, v1, q->bias, q->mult, q->shift, q->has_mult, q->lo, q->hi);
   if (col_stride == 1 && q->nc == SC_PACK_NR) {
     _mm_storeu_si128((__m128i *)(void *)y, p8);
   } else {

@@ -121,16 +121,9 @@ static void store_row(const lanes_t *q, const vec v[2], int8_t *y, ptrdiff_t col
   __m256i h[2 * H];
   v_halves(v[0], h);
   v_halves(v[1], h + H);
-  for (int g = 0; g < 2 * H; g += 2) { /* 16 channels at a time */
-    __m256i v0 = _mm256_add_epi32(h[g], _mm256_loadu_si256((const __m256i *)(const void *)(q->bias + 8 * g)));
-    __m256i v1 = _mm256_add_epi32(h[g + 1], _mm256_loadu_si256((const __m256i *)(const void *)(q->bias + 8 * g + 8)));
-    v0 = sc_avx2_requant(v0, q->mult + 8 * g, q->shift + 8 * g, q->has_mult, q->lo, q->hi);
-    v1 = sc_avx2_requant(v1, q->mult + 8 * g + 8, q->shift + 8 * g + 8, q->has_mult, q->lo, q->hi);
-    /* values lie in [lo, hi] within int8: the saturating packs only reorder */
-    const __m256i p16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(v0, v1), 0xD8);
-    _mm_storeu_si128((__m128i *)(void *)(out + 8 * g),
-                     _mm_packs_epi16(_mm256_castsi256_si128(p16), _mm256_extracti128_si256(p16, 1)));
-  }
+  for (int g = 0; g < 2 * H; g += 2) /* 16 channels at a time */
+    _mm_storeu_si128((__m128i *)(void *)(out + 8 * g), sc_avx2_requant16(h[g], h[g + 1], q->bias + 8 * g, q->mult + 8 * g,
+                                                                         q->shift + 8 * g, q->has_mult, q->lo, q->hi));
   if (col_stride == 1 && q->nc == SC_PACK_NR) memcpy(y, out, SC_PACK_NR);
   else
     for (int32_t j = 0; j < q->nc; j++) y[j * col_stride] = out[j];
