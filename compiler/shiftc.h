@@ -424,6 +424,14 @@ double unary_apply(const struct Node *n, double x);
 enum { GELU_NONE, GELU_TANH };
 double gelu_tanh(double x);
 
+/* -------------------------------------------------------------- gemm_f32.c */
+
+/* c[i*crs + j] = sum_k a[i*ars + k*aks] * b[k*bks + j*bjs] (+ bias[j] after the sum), for
+ * i < M, j < N, k < K: float accumulation from 0 in ascending k, no FMA (the bits of the
+ * naive loop), register-blocked and vectorized. bias may be NULL. */
+void gemm_f32(const float *a, int64_t ars, int64_t aks, const float *b, int64_t bks, int64_t bjs, const float *bias,
+              float *c, int64_t crs, int64_t M, int64_t K, int64_t N);
+
 /* ------------------------------------------------------------- dataset.c */
 
 /* N samples for one model input, from .npy or .safetensors, as described in
