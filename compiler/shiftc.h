@@ -48,6 +48,13 @@ bool write_file_atomic(const char *path, const void *data, size_t len);
 #define DOUBLE_EXACT_MAX 40
 char *format_double_exact(double x, char *buf);
 
+/* Threads for `jobs` independent jobs: SHIFTC_THREADS (1..64) if set and valid, else the
+ * online CPUs capped at 2; never more than jobs, at least 1. */
+int parallel_threads(int jobs);
+/* Runs fn on workers[0 .. nthreads) (an array of `size`-byte items), one thread each,
+ * and waits for all; worker 0 runs on the calling thread. */
+void run_parallel(void *workers, size_t size, int nthreads, void *(*fn)(void *));
+
 /* Growable string buffer, used by every writer of text. */
 typedef struct StrBuf {
   char *data;
