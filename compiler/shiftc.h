@@ -589,6 +589,11 @@ typedef struct IntProgram {
   int *live_first;     /* per arena value (its own storage): first and last layer touching it, */
   int *live_last;      /* -1 for values not in the arena */
   int64_t arena_bytes, sum_bytes, lower_bound;
+  /* In-place ops (plan_memory.c): per arena value, the arena value whose bytes it takes
+   * over at its first layer (that value's last), -1 if none; and the liveness lower bound
+   * when each such pair counts once (<= lower_bound, the bound without in-place). */
+  int *in_place_of;
+  int64_t lower_bound_inplace;
 } IntProgram;
 
 /* What fold_bn.c folded into a conv2d/linear, per output channel, so that
