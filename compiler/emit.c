@@ -717,6 +717,9 @@ static void emit_run(const Emit *e, StrBuf *c) {
         char *life = first[st] == last[st] ? xformat("layer %d", first[st] + 1)
                                            : xformat("layers %d-%d", first[st] + 1, last[st] + 1);
         if (st != v) note[v] = xformat("%s, the bytes of %s (%s)", shape, val(e, st)->name, life);
+        else if (p->in_place_of && p->in_place_of[v] >= 0)
+          note[v] = xformat("%s, %lld bytes, live in %s, written over %s in place", shape, (long long)numel(e, v),
+                            life, val(e, p->in_place_of[v])->name);
         else note[v] = xformat("%s, %lld bytes, live in %s", shape, (long long)numel(e, v), life);
         free(life);
       } else if (ii >= 0) {
