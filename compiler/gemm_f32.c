@@ -13,7 +13,9 @@
  * blocking, the vector width or the machine. B is packed, NR columns at a time, into a
  * k-major panel (zero-padded past N); a 4 x NR tile of outputs is held in vector
  * accumulators (generic vector types: SSE2 on any x86-64, NEON on AArch64) and each k
- * step adds one broadcast A element times one panel row to each of the 4 rows.
+ * step adds one broadcast A element times one panel row to each of the 4 rows. On x86-64
+ * hosts with AVX (checked at run time) the same kernel runs on 8-float vectors (NR = 16);
+ * elsewhere on 4-float vectors (NR = 8). Both round every lane as the scalar loop does.
  *
  * The product and the sum are separate statements: clang's default -ffp-contract=on may
  * fuse a*b + c written as one expression into an FMA on targets that have one, which would
@@ -23,18 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef float v4f __attribute__((vector_size(16)));
-
-enum { MR = 4, NR = 8 };
-
-static inline v4f load4(const float *p) {
-  v4f v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
+enum { MR = 4 };
 
 /* Packs columns j0 .. j0+nr-1 of B (nr <= NR) into panel[k*NR + t], zeros past nr. */
-static void pack_panel(const float *b, int64_t bks, int64_t bjs, int64_t K, int64_t j0, int nr, float *panel) {
+static void pack_panel(const float *b, int64_t bks, int64_t bjs, int64_t K, int64_t j0, int nr, int NR, float *panel) {
   if (nr < NR) memset(panel, 0, sizeof(float) * (size_t)(K * NR));
   for (int t = 0; t < nr; t++) {
     const float *col = b + (j0 + t) * bjs;
@@ -42,68 +36,104 @@ static void pack_panel(const float *b, int64_t bks, int64_t bjs, int64_t K, int6
   }
 }
 
-/* Writes nr lanes of a row's accumulators (+ bias) to c. */
-static void store_row(const v4f acc[2], float *c, const float *bias, int nr) {
-  float lane[NR];
-  memcpy(lane, &acc[0], sizeof(v4f));
-  memcpy(lane + 4, &acc[1], sizeof(v4f));
-  for (int t = 0; t < nr; t++) c[t] = bias ? lane[t] + bias[t] : lane[t];
-}
-
-/* Rows i0 .. i0+3 against one panel. */
-static void tile_4(const float *a, int64_t ars, int64_t aks, const float *panel, int64_t K, float *c, int64_t crs,
-                   const float *bias, int nr) {
-  v4f acc[MR][2];
-  memset(acc, 0, sizeof acc);
-  const float *a0 = a, *a1 = a + ars, *a2 = a + 2 * ars, *a3 = a + 3 * ars;
-  for (int64_t k = 0; k < K; k++) {
-    v4f b0 = load4(panel + k * NR), b1 = load4(panel + k * NR + 4), p;
-    float x0 = a0[k * aks], x1 = a1[k * aks], x2 = a2[k * aks], x3 = a3[k * aks];
-    p = b0 * x0;
-    acc[0][0] += p;
-    p = b1 * x0;
-    acc[0][1] += p;
-    p = b0 * x1;
-    acc[1][0] += p;
-    p = b1 * x1;
-    acc[1][1] += p;
-    p = b0 * x2;
-    acc[2][0] += p;
-    p = b1 * x2;
-    acc[2][1] += p;
-    p = b0 * x3;
-    acc[3][0] += p;
-    p = b1 * x3;
-    acc[3][1] += p;
+/* The kernel for one vector type VT of VW floats (NR = 2 VW columns per panel), compiled
+ * with the function attribute ATTR: SUFFIX names its functions. tile_4 holds a 4 x NR
+ * tile in 8 vector accumulators; tile_1 is one row (the rows past the last full tile). */
+#define GEMM_KERNEL(SUFFIX, ATTR, VT, VW)                                                                         \
+  static ATTR inline VT load_##SUFFIX(const float *p) {                                                         \
+    VT v;                                                                                                       \
+    memcpy(&v, p, sizeof v);                                                                                    \
+    return v;                                                                                                   \
+  }                                                                                                             \
+  static ATTR inline void store_##SUFFIX(const VT acc[2], float *c, const float *bias, int nr) {                \
+    float lane[2 * VW];                                                                                         \
+    memcpy(lane, &acc[0], sizeof(VT));                                                                          \
+    memcpy(lane + VW, &acc[1], sizeof(VT));                                                                     \
+    for (int t = 0; t < nr; t++) c[t] = bias ? lane[t] + bias[t] : lane[t];                                     \
+  }                                                                                                             \
+  static ATTR void tile4_##SUFFIX(const float *a, int64_t ars, int64_t aks, const float *panel, int64_t K,      \
+                                  float *c, int64_t crs, const float *bias, int nr) {                           \
+    VT acc[MR][2];                                                                                              \
+    memset(acc, 0, sizeof acc);                                                                                 \
+    const float *a0 = a, *a1 = a + ars, *a2 = a + 2 * ars, *a3 = a + 3 * ars;                                   \
+    for (int64_t k = 0; k < K; k++) {                                                                           \
+      VT b0 = load_##SUFFIX(panel + k * 2 * VW), b1 = load_##SUFFIX(panel + k * 2 * VW + VW), p;                \
+      float x0 = a0[k * aks], x1 = a1[k * aks], x2 = a2[k * aks], x3 = a3[k * aks];                             \
+      p = b0 * x0;                                                                                              \
+      acc[0][0] += p;                                                                                           \
+      p = b1 * x0;                                                                                              \
+      acc[0][1] += p;                                                                                           \
+      p = b0 * x1;                                                                                              \
+      acc[1][0] += p;                                                                                           \
+      p = b1 * x1;                                                                                              \
+      acc[1][1] += p;                                                                                           \
+      p = b0 * x2;                                                                                              \
+      acc[2][0] += p;                                                                                           \
+      p = b1 * x2;                                                                                              \
+      acc[2][1] += p;                                                                                           \
+      p = b0 * x3;                                                                                              \
+      acc[3][0] += p;                                                                                           \
+      p = b1 * x3;                                                                                              \
+      acc[3][1] += p;                                                                                           \
+    }                                                                                                           \
+    for (int r = 0; r < MR; r++) store_##SUFFIX(acc[r], c + r * crs, bias, nr);                                 \
+  }                                                                                                             \
+  static ATTR void tile1_##SUFFIX(const float *a, int64_t aks, const float *panel, int64_t K, float *c,         \
+                                  const float *bias, int nr) {                                                  \
+    VT acc[2];                                                                                                  \
+    memset(acc, 0, sizeof acc);                                                                                 \
+    for (int64_t k = 0; k < K; k++) {                                                                           \
+      float x = a[k * aks];                                                                                     \
+      VT p = load_##SUFFIX(panel + k * 2 * VW) * x;                                                             \
+      acc[0] += p;                                                                                              \
+      p = load_##SUFFIX(panel + k * 2 * VW + VW) * x;                                                           \
+      acc[1] += p;                                                                                              \
+    }                                                                                                           \
+    store_##SUFFIX(acc, c, bias, nr);                                                                           \
+  }                                                                                                             \
+  static ATTR void gemm_##SUFFIX(const float *a, int64_t ars, int64_t aks, const float *b, int64_t bks,         \
+                                 int64_t bjs, const float *bias, float *c, int64_t crs, int64_t M, int64_t K,   \
+                                 int64_t N) {                                                                   \
+    const int NR = 2 * VW;                                                                                      \
+    float *panel = xmalloc(sizeof(float) * (size_t)((K > 0 ? K : 1) * NR));                                     \
+    for (int64_t j0 = 0; j0 < N; j0 += NR) {                                                                    \
+      int nr = N - j0 < NR ? (int)(N - j0) : NR;                                                                \
+      pack_panel(b, bks, bjs, K, j0, nr, NR, panel);                                                            \
+      const float *bj = bias ? bias + j0 : NULL;                                                                \
+      int64_t i = 0;                                                                                            \
+      for (; i + MR <= M; i += MR) tile4_##SUFFIX(a + i * ars, ars, aks, panel, K, c + i * crs + j0, crs, bj, nr); \
+      for (; i < M; i++) tile1_##SUFFIX(a + i * ars, aks, panel, K, c + i * crs + j0, bj, nr);                  \
+    }                                                                                                           \
+    free(panel);                                                                                                \
   }
-  for (int r = 0; r < MR; r++) store_row(acc[r], c + r * crs, bias, nr);
-}
 
-/* One row against one panel (the rows left over after the 4-row tiles). */
-static void tile_1(const float *a, int64_t aks, const float *panel, int64_t K, float *c, const float *bias, int nr) {
-  v4f acc[2];
-  memset(acc, 0, sizeof acc);
-  for (int64_t k = 0; k < K; k++) {
-    float x = a[k * aks];
-    v4f p = load4(panel + k * NR) * x;
-    acc[0] += p;
-    p = load4(panel + k * NR + 4) * x;
-    acc[1] += p;
+typedef float v4f __attribute__((vector_size(16)));
+GEMM_KERNEL(v4, , v4f, 4)
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define GEMM_AVX 1
+typedef float v8f __attribute__((vector_size(32)));
+GEMM_KERNEL(avx, __attribute__((target("avx"))), v8f, 8)
+#endif
+
+bool gemm_f32_variant(int variant, const float *a, int64_t ars, int64_t aks, const float *b, int64_t bks, int64_t bjs,
+                      const float *bias, float *c, int64_t crs, int64_t M, int64_t K, int64_t N) {
+  if (M <= 0 || N <= 0) return true;
+  if (variant == 0) {
+    gemm_v4(a, ars, aks, b, bks, bjs, bias, c, crs, M, K, N);
+    return true;
   }
-  store_row(acc, c, bias, nr);
+#ifdef GEMM_AVX
+  if (variant == 1 && __builtin_cpu_supports("avx")) {
+    gemm_avx(a, ars, aks, b, bks, bjs, bias, c, crs, M, K, N);
+    return true;
+  }
+#endif
+  return false;
 }
 
 void gemm_f32(const float *a, int64_t ars, int64_t aks, const float *b, int64_t bks, int64_t bjs, const float *bias,
               float *c, int64_t crs, int64_t M, int64_t K, int64_t N) {
-  if (M <= 0 || N <= 0) return;
-  float *panel = xmalloc(sizeof(float) * (size_t)((K > 0 ? K : 1) * NR));
-  for (int64_t j0 = 0; j0 < N; j0 += NR) {
-    int nr = N - j0 < NR ? (int)(N - j0) : NR;
-    pack_panel(b, bks, bjs, K, j0, nr, panel);
-    const float *bj = bias ? bias + j0 : NULL;
-    int64_t i = 0;
-    for (; i + MR <= M; i += MR) tile_4(a + i * ars, ars, aks, panel, K, c + i * crs + j0, crs, bj, nr);
-    for (; i < M; i++) tile_1(a + i * ars, aks, panel, K, c + i * crs + j0, bj, nr);
-  }
-  free(panel);
+  if (!gemm_f32_variant(1, a, ars, aks, b, bks, bjs, bias, c, crs, M, K, N))
+    gemm_f32_variant(0, a, ars, aks, b, bks, bjs, bias, c, crs, M, K, N);
 }

@@ -438,6 +438,10 @@ double gelu_tanh(double x);
  * naive loop), register-blocked and vectorized. bias may be NULL. */
 void gemm_f32(const float *a, int64_t ars, int64_t aks, const float *b, int64_t bks, int64_t bjs, const float *bias,
               float *c, int64_t crs, int64_t M, int64_t K, int64_t N);
+/* One kernel variant: 0 = 4-float vectors (any host), 1 = AVX 8-float vectors (x86-64 with
+ * AVX). Returns false, computing nothing, when the host lacks the variant (for tests). */
+bool gemm_f32_variant(int variant, const float *a, int64_t ars, int64_t aks, const float *b, int64_t bks, int64_t bjs,
+                      const float *bias, float *c, int64_t crs, int64_t M, int64_t K, int64_t N);
 
 /* ------------------------------------------------------------- dataset.c */
 

@@ -1,6 +1,6 @@
 /* test_gemm_f32.c — gemm_f32 (the float reference's matrix product) gives the bits of the
  * naive loop it replaced (one float accumulator per output from 0, k ascending, product
- * rounded then added, bias after) for every tile remainder (M mod 4, N mod 8), K = 0,
+ * rounded then added, bias after) for every tile remainder (M mod 4, N mod 8 and 16), K = 0,
  * transposed and strided operands, with and without bias; and sc_dot_s8's 16-lane path
  * gives the int32 of the one-accumulator sum. */
 #include "shiftc.h"
@@ -33,11 +33,13 @@ static void naive(const float *a, int64_t ars, int64_t aks, const float *b, int6
 }
 
 int main(void) {
-  int bad = 0, cases = 0;
+  static const int Ns[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 16, 17, 33};
+  int bad = 0, cases = 0, ran[3] = {0, 0, 0};
   for (int M = 1; M <= 9; M++)
-    for (int N = 1; N <= 19; N += (N < 10 ? 1 : 9))
+    for (size_t ni = 0; ni < sizeof Ns / sizeof *Ns; ni++)
       for (int K = 0; K <= 37; K += 9)
         for (int form = 0; form < 3; form++) {
+          int N = Ns[ni];
           /* form 0: a [M,K] @ b [K,N]; 1: linear, b = W [N,K] read transposed; 2: a read
            * transposed from [K,M], c with a row stride wider than N, bias. */
           float *a = xmalloc(sizeof(float) * (size_t)(M * K + 1)), *b = xmalloc(sizeof(float) * (size_t)(K * N + 1));
@@ -51,15 +53,24 @@ int main(void) {
           int64_t bks = form == 1 ? 1 : N, bjs = form == 1 ? K : 1;
           const float *bs = form >= 1 ? bias : NULL;
           naive(a, ars, aks, b, bks, bjs, bs, c1, crs, M, K, N);
-          gemm_f32(a, ars, aks, b, bks, bjs, bs, c2, crs, M, K, N);
-          if (memcmp(c1, c2, sizeof(float) * (size_t)(M * crs)) != 0) {
-            if (bad++ < 3) printf("# differs: M %d K %d N %d form %d\n", M, K, N, form);
+          for (int variant = 0; variant < 3; variant++) {
+            memset(c2, 0, sizeof(float) * (size_t)(M * crs));
+            if (variant < 2) {
+              if (!gemm_f32_variant(variant, a, ars, aks, b, bks, bjs, bs, c2, crs, M, K, N)) continue;
+            } else {
+              gemm_f32(a, ars, aks, b, bks, bjs, bs, c2, crs, M, K, N);
+            }
+            if (memcmp(c1, c2, sizeof(float) * (size_t)(M * crs)) != 0) {
+              if (bad++ < 3) printf("# differs: M %d K %d N %d form %d variant %d\n", M, K, N, form, variant);
+            }
+            cases++;
+            ran[variant]++;
           }
-          cases++;
           free(a), free(b), free(bias), free(c1), free(c2);
         }
   t_check(bad == 0, "gemm_f32: the naive loop's bits for every tile remainder, stride and bias",
           "%d of %d cases differ", bad, cases);
+  printf("# cases run: 4-float vectors %d, AVX %d (0: host without AVX), dispatch %d\n", ran[0], ran[1], ran[2]);
 
   int dbad = 0;
   int8_t x[200], w[400];
