@@ -676,6 +676,12 @@ void quantize_values(const QParam *q, const float *x, int8_t *out, int64_t n);
 /* Bytes of a value's codes: one per element, four for integer ids (int32). */
 int64_t value_code_bytes(const Value *v);
 
+/* --------------------------------------------------------- int_linear_fast.c */
+
+/* sc_linear_s8's exact result, blocked and vectorized for the interpreter (SSE2 hosts,
+ * 8-bit weights); returns false, writing nothing, where it does not apply. */
+bool int_linear_fast(const sc_linear_params *p, const int8_t *x, int8_t *y);
+
 /* --------------------------------------------------------------- measure.c */
 
 typedef struct Measurement {
