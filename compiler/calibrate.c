@@ -26,8 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_THREADS 64
-#define DEFAULT_MAX_THREADS 2
+#define MAX_THREADS 64 /* run_parallel's limit (util.c) */
 #define QLEVELS 128 /* 8-bit symmetric: 127 positive codes and zero -> TensorRT's 128 levels */
 #define QMAX 127.0  /* largest code of symmetric 8-bit quantization (algorithms.md §1) */
 #define KL_START_BIN 128
@@ -330,35 +329,6 @@ static void *worker_thresholds(void *arg) {
   return NULL;
 }
 
-/* Runs fn on every worker, worker 0 on this thread; a thread that cannot be created
- * runs its share here too (the result does not depend on who computes it). */
-static void run_workers(Worker *ws, int nthreads, void *(*fn)(void *)) {
-  pthread_t tid[MAX_THREADS];
-  bool started[MAX_THREADS] = {false};
-  for (int t = 1; t < nthreads; t++) started[t] = pthread_create(&tid[t], NULL, fn, &ws[t]) == 0;
-  fn(&ws[0]);
-  for (int t = 1; t < nthreads; t++) {
-    if (started[t]) pthread_join(tid[t], NULL);
-    else fn(&ws[t]);
-  }
-}
-
-static int thread_count(int nsamples) {
-  int n = 0;
-  const char *env = getenv("SHIFTC_THREADS");
-  if (env && *env) {
-    char *end;
-    long v = strtol(env, &end, 10);
-    if (*end == '\0' && v >= 1 && v <= MAX_THREADS) n = (int)v;
-  }
-  if (n == 0) {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    n = cpus < 1 ? 1 : cpus > DEFAULT_MAX_THREADS ? DEFAULT_MAX_THREADS : (int)cpus;
-  }
-  if (n > nsamples) n = nsamples;
-  return n < 1 ? 1 : n;
-}
-
 CalibStats **calibrate(const Graph *g, const Samples *samples, int n, const Config *cfg) {
   double percentile = cfg ? cfg->percentile : 99.99;
   for (int k = 0; k < g->ninputs; k++) {
@@ -378,7 +348,7 @@ CalibStats **calibrate(const Graph *g, const Samples *samples, int n, const Conf
       stats[v] = xcalloc(1, sizeof(CalibStats));
     }
 
-  int nthreads = thread_count(n);
+  int nthreads = parallel_threads(n);
   Progress progress = {.show = n > 0 && isatty(2), .n = n, .step = n / 100 > 0 ? n / 100 : 1};
   pthread_mutex_init(&progress.lock, NULL);
   size_t ns = (size_t)(nslots ? nslots : 1);
@@ -410,7 +380,7 @@ CalibStats **calibrate(const Graph *g, const Samples *samples, int n, const Conf
   /* Pass 1: ranges. */
   for (int t = 0; t < nthreads; t++) ws[t].pass = 1;
   progress.pass = 1;
-  run_workers(ws, nthreads, worker_samples);
+  run_parallel(ws, sizeof *ws, nthreads, worker_samples);
   for (int s = 0; s < nslots; s++) {
     CalibStats *st = stats[slot_value[s]];
     int64_t bad = 0;
@@ -432,7 +402,7 @@ CalibStats **calibrate(const Graph *g, const Samples *samples, int n, const Conf
   for (int t = 0; t < nthreads; t++) ws[t].pass = 2;
   progress.pass = 2;
   progress.done = 0;
-  run_workers(ws, nthreads, worker_samples);
+  run_parallel(ws, sizeof *ws, nthreads, worker_samples);
   if (progress.show) fputc('\n', stderr);
   for (int s = 0; s < nslots; s++) {
     CalibStats *st = stats[slot_value[s]];
@@ -443,7 +413,7 @@ CalibStats **calibrate(const Graph *g, const Samples *samples, int n, const Conf
   }
 
   /* Thresholds, one value per thread at a time. */
-  run_workers(ws, nthreads, worker_thresholds);
+  run_parallel(ws, sizeof *ws, nthreads, worker_thresholds);
 
   for (int t = 0; t < nthreads; t++) {
     float_run_free(ws[t].run);

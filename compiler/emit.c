@@ -109,12 +109,19 @@ static char *shape_text(const Shape *s) {
   return xstrdup(shape_str(s, buf));
 }
 
-/* Arrays: 16 int8 values or 8 int32 values to a line, right aligned. */
+/* Arrays: 16 int8 values or 8 int32 values to a line, right aligned. The int8 rows are
+ * megabytes for a Transformer (BERT-base layer: 7 M codes), so each line is put together
+ * from the 256 codes' "%4d," texts (5 characters each) rather than printed code by code. */
 static void put_i8_rows(StrBuf *sb, const int8_t *v, int64_t n, const char *indent) {
-  for (int64_t i = 0; i < n; i++) {
-    if (i % 16 == 0) sb_puts(sb, indent);
-    sb_printf(sb, "%4d,", v[i]);
-    if (i % 16 == 15 || i == n - 1) sb_putc(sb, '\n');
+  char text[256][6], line[16 * 5 + 2];
+  for (int c = 0; c < 256; c++) snprintf(text[c], sizeof text[c], "%4d,", c - 128);
+  for (int64_t i = 0; i < n; i += 16) {
+    int m = n - i < 16 ? (int)(n - i) : 16;
+    for (int j = 0; j < m; j++) memcpy(line + 5 * j, text[(int)v[i + j] + 128], 5);
+    line[5 * m] = '\n';
+    line[5 * m + 1] = '\0';
+    sb_puts(sb, indent);
+    sb_puts(sb, line);
   }
 }
 
@@ -720,6 +727,9 @@ static void emit_run(const Emit *e, StrBuf *c) {
         char *life = first[st] == last[st] ? xformat("layer %d", first[st] + 1)
                                            : xformat("layers %d-%d", first[st] + 1, last[st] + 1);
         if (st != v) note[v] = xformat("%s, the bytes of %s (%s)", shape, val(e, st)->name, life);
+        else if (p->in_place_of && p->in_place_of[v] >= 0)
+          note[v] = xformat("%s, %lld bytes, live in %s, written over %s in place", shape, (long long)numel(e, v),
+                            life, val(e, p->in_place_of[v])->name);
         else note[v] = xformat("%s, %lld bytes, live in %s", shape, (long long)numel(e, v), life);
         free(life);
       } else if (ii >= 0) {

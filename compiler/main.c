@@ -462,6 +462,8 @@ static int cmd_compile(const Options *o) {
   printf("  %d layers, %lld MACs, %lld weight bytes; arena %lld bytes (liveness lower bound %lld, "
          "all tensors %lld)\n", p->nlayers, (long long)macs, (long long)wbytes, (long long)p->arena_bytes,
          (long long)p->lower_bound, (long long)p->sum_bytes);
+  printf("  in place: lower bound %lld bytes, arena %.3fx that bound\n", (long long)p->lower_bound_inplace,
+         p->lower_bound_inplace ? (double)p->arena_bytes / (double)p->lower_bound_inplace : 1.0);
   if (worst >= 0)
     printf("  worst SQNR %.1f dB at %s (over %d calibration samples); %d goldens\n", m.sqnr_db[worst],
            p->layers[worst].name, nm, cfg.golden);

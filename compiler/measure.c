@@ -37,16 +37,23 @@ int float_top1(const Graph *fg, const Samples *s, int n, const int64_t *labels) 
   return correct;
 }
 
-Measurement measure(const IntProgram *p, const Graph *fg, const Samples *s, int n, const int64_t *labels) {
-  const Graph *g = p->g;
-  Measurement m = {0};
-  m.nlayers = p->nlayers;
-  m.samples = n;
-  m.sqnr_db = xcalloc((size_t)p->nlayers + 1, sizeof(double));
-  double *sig = xcalloc((size_t)p->nlayers + 1, sizeof(double));
-  double *noise = xcalloc((size_t)p->nlayers + 1, sizeof(double));
-  int *ref = xcalloc((size_t)p->nlayers + 1, sizeof(int));
-  for (int k = 0; k < p->nlayers; k++) ref[k] = graph_find_value(fg, g->values[p->layers[k].out].name);
+/* One thread's share of measure(): samples [begin, end), each with its own float and
+ * integer runs; per-sample sums go to the shared arrays at the sample's row. */
+typedef struct MeasureWorker {
+  const IntProgram *p;
+  const Graph *fg;
+  const Samples *s;
+  const int64_t *labels;
+  const int *ref;       /* layer -> float value id, -1 if none */
+  int begin, end;
+  double *sig, *noise;  /* [sample][layer] */
+  int agree, float_correct, int_correct;
+} MeasureWorker;
+
+static void *measure_samples(void *arg) {
+  MeasureWorker *w = arg;
+  const IntProgram *p = w->p;
+  const Graph *g = p->g, *fg = w->fg;
   FloatRun *fr = float_run_new(fg);
   IntRun *ir = int_run_new(p);
   const float **fin = xcalloc((size_t)g->ninputs, sizeof(float *));
@@ -54,39 +61,77 @@ Measurement measure(const IntProgram *p, const Graph *fg, const Samples *s, int 
   for (int k = 0; k < g->ninputs; k++) codes[k] = xmalloc((size_t)value_code_bytes(&g->values[g->inputs[k]]));
   const Value *fout = &fg->values[fg->outputs[0]], *qout = &g->values[g->outputs[0]];
   int64_t classes = shape_numel(&fout->shape);
-  for (int i = 0; i < n; i++) {
+  for (int i = w->begin; i < w->end; i++) {
     for (int k = 0; k < g->ninputs; k++) {
-      fin[k] = s[k].data + (size_t)i * (size_t)s[k].per_sample;
-      quantize_values(g->values[g->inputs[k]].q, fin[k], codes[k], s[k].per_sample);
+      fin[k] = w->s[k].data + (size_t)i * (size_t)w->s[k].per_sample;
+      quantize_values(g->values[g->inputs[k]].q, fin[k], codes[k], w->s[k].per_sample);
     }
     float_run(fr, fin);
     int_run(ir, (const int8_t *const *)codes);
     int fp = argmax_f(fr->buf[fout->id], classes), qp = argmax_q(ir->buf[qout->id], classes);
-    m.agree += fp == qp;
-    if (labels) {
-      m.float_correct += fp == labels[i];
-      m.int_correct += qp == labels[i];
+    w->agree += fp == qp;
+    if (w->labels) {
+      w->float_correct += fp == w->labels[i];
+      w->int_correct += qp == w->labels[i];
     }
+    double *sig = w->sig + (size_t)i * (size_t)p->nlayers, *noise = w->noise + (size_t)i * (size_t)p->nlayers;
     for (int k = 0; k < p->nlayers; k++) {
-      if (ref[k] < 0) continue;
+      if (w->ref[k] < 0) continue;
       const Value *v = &g->values[p->layers[k].out];
-      const float *x = fr->buf[ref[k]];
+      const float *x = fr->buf[w->ref[k]];
       const int8_t *q = ir->buf[v->id];
-      double sc = v->q->scale;
+      double sc = v->q->scale, sg = 0, ns = 0;
       for (int64_t j = 0, e = shape_numel(&v->shape); j < e; j++) {
         double d = x[j] - q[j] * sc;
-        sig[k] += (double)x[j] * x[j];
-        noise[k] += d * d;
+        sg += (double)x[j] * x[j];
+        ns += d * d;
       }
+      sig[k] = sg;
+      noise[k] = ns;
     }
   }
-  for (int k = 0; k < p->nlayers; k++)
-    m.sqnr_db[k] = ref[k] < 0 ? NAN : noise[k] > 0 ? 10 * log10(sig[k] / noise[k]) : INFINITY;
   float_run_free(fr);
   int_run_free(ir);
   for (int k = 0; k < g->ninputs; k++) free(codes[k]);
   free(codes);
   free(fin);
+  return NULL;
+}
+
+/* The samples are shared out to parallel_threads() threads in contiguous ranges; each
+ * sample's sums of squares are kept apart and added up in sample order afterwards, so the
+ * SQNR has the same bits for any thread count. */
+Measurement measure(const IntProgram *p, const Graph *fg, const Samples *s, int n, const int64_t *labels) {
+  const Graph *g = p->g;
+  Measurement m = {0};
+  m.nlayers = p->nlayers;
+  m.samples = n;
+  m.sqnr_db = xcalloc((size_t)p->nlayers + 1, sizeof(double));
+  size_t cells = (size_t)(n > 0 ? n : 1) * (size_t)(p->nlayers + 1);
+  double *sig = xcalloc(cells, sizeof(double)), *noise = xcalloc(cells, sizeof(double));
+  int *ref = xcalloc((size_t)p->nlayers + 1, sizeof(int));
+  for (int k = 0; k < p->nlayers; k++) ref[k] = graph_find_value(fg, g->values[p->layers[k].out].name);
+  int nthreads = parallel_threads(n);
+  MeasureWorker *ws = xcalloc((size_t)nthreads, sizeof *ws);
+  for (int t = 0; t < nthreads; t++)
+    ws[t] = (MeasureWorker){.p = p, .fg = fg, .s = s, .labels = labels, .ref = ref,
+                            .begin = (int)((int64_t)n * t / nthreads), .end = (int)((int64_t)n * (t + 1) / nthreads),
+                            .sig = sig, .noise = noise};
+  if (n > 0) run_parallel(ws, sizeof *ws, nthreads, measure_samples);
+  for (int t = 0; t < nthreads; t++) {
+    m.agree += ws[t].agree;
+    m.float_correct += ws[t].float_correct;
+    m.int_correct += ws[t].int_correct;
+  }
+  for (int k = 0; k < p->nlayers; k++) {
+    double sg = 0, ns = 0;
+    for (int i = 0; i < n; i++) {
+      sg += sig[(size_t)i * (size_t)p->nlayers + (size_t)k];
+      ns += noise[(size_t)i * (size_t)p->nlayers + (size_t)k];
+    }
+    m.sqnr_db[k] = ref[k] < 0 ? NAN : ns > 0 ? 10 * log10(sg / ns) : INFINITY;
+  }
+  free(ws);
   free(sig);
   free(noise);
   free(ref);

@@ -218,28 +218,17 @@ static void contiguous_strides(const Shape *s, int64_t *st) {
 
 /* --------------------------------------------------------- shared kernels */
 
-/* y[r, o] = sum_k x[r, k] w[o, k] (float, k ascending) + b[o] */
+/* y[r, o] = sum_k x[r, k] w[o, k] (float, k ascending) + b[o]: gemm_f32 with B = W^T. */
 static void linear_rows(const float *x, int64_t rows, int64_t in, const float *w, const float *b,
                         int64_t out, float *y) {
-  for (int64_t r = 0; r < rows; r++)
-    for (int64_t o = 0; o < out; o++) {
-      const float *xr = x + r * in, *wr = w + o * in;
-      float acc = 0.0f;
-      for (int64_t k = 0; k < in; k++) acc += xr[k] * wr[k];
-      y[r * out + o] = b ? acc + b[o] : acc;
-    }
+  gemm_f32(x, in, 1, w, 1, in, b, y, out, rows, in, out);
 }
 
 /* c[i*crs + j] = sum_k a[i*ars + k*aks] b[k*bks + j*bjs] (float, k ascending).
  * Strided so that attention can multiply by k^T and read and write heads in place. */
 static void matmul_strided(const float *a, int64_t ars, int64_t aks, const float *b, int64_t bks,
                            int64_t bjs, float *c, int64_t crs, int64_t M, int64_t K, int64_t N) {
-  for (int64_t i = 0; i < M; i++)
-    for (int64_t j = 0; j < N; j++) {
-      float acc = 0.0f;
-      for (int64_t k = 0; k < K; k++) acc += a[i * ars + k * aks] * b[k * bks + j * bjs];
-      c[i * crs + j] = acc;
-    }
+  gemm_f32(a, ars, aks, b, bks, bjs, NULL, c, crs, M, K, N);
 }
 
 /* Softmax of len elements `stride` apart: max subtracted, exp and sum in double. */

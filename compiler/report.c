@@ -551,6 +551,10 @@ static void json_memory(J *j, const IntProgram *p) {
   j_int(j, "arena_bytes", p->arena_bytes);
   j_int(j, "sum_bytes", p->sum_bytes);
   j_int(j, "lower_bound", p->lower_bound);
+  /* In-place ops (plan_memory.c): the bound when each in-place pair counts once, and the
+   * arena over it (the planner's quality; <= 1.05 on every example). */
+  j_int(j, "lower_bound_inplace", p->lower_bound_inplace);
+  j_num(j, "arena_ratio", p->lower_bound_inplace ? (double)p->arena_bytes / (double)p->lower_bound_inplace : 1.0);
   j_arr(j, "tensors");
   for (int i = 0; i < nt; i++) {
     int v = t[i].v;
@@ -564,6 +568,8 @@ static void json_memory(J *j, const IntProgram *p) {
     for (int u = 0; u < g->nvalues; u++)
       if (u != v && p->storage[u] == v) j_str(j, NULL, g->values[u].name);
     j_end_arr(j);
+    if (p->in_place_of && p->in_place_of[v] >= 0) j_str(j, "in_place_of", g->values[p->in_place_of[v]].name);
+    else j_null(j, "in_place_of");
     j_end_obj(j);
   }
   j_end_arr(j);
@@ -886,8 +892,11 @@ static void md_memory(StrBuf *sb, const IntProgram *p) {
   sb_printf(sb, "## Memory\n\nArena: **%lld bytes** (liveness lower bound %lld; all intermediate tensors "
             "together %lld). The model's inputs and outputs live in the caller's buffers.\n\n",
             (long long)p->arena_bytes, (long long)p->lower_bound, (long long)p->sum_bytes);
+  sb_printf(sb, "In place (an elementwise output written over an input that dies at that layer): lower bound "
+            "**%lld bytes**, arena %.3fx it.\n\n", (long long)p->lower_bound_inplace,
+            p->lower_bound_inplace ? (double)p->arena_bytes / (double)p->lower_bound_inplace : 1.0);
   if (nt > 0) {
-    sb_puts(sb, "| tensor | bytes | offset | layers live | aliases |\n|---|--:|--:|---|---|\n");
+    sb_puts(sb, "| tensor | bytes | offset | layers live | aliases | in place of |\n|---|--:|--:|---|---|---|\n");
     for (int i = 0; i < nt; i++) {
       int v = t[i].v;
       sb_puts(sb, "| ");
@@ -901,7 +910,10 @@ static void md_memory(StrBuf *sb, const IntProgram *p) {
           sb_puts(sb, na++ ? ", " : "");
           md_cell(sb, g->values[u].name);
         }
-      sb_puts(sb, na ? " |\n" : "- |\n");
+      sb_puts(sb, na ? " | " : "- | ");
+      if (p->in_place_of && p->in_place_of[v] >= 0) md_cell(sb, g->values[p->in_place_of[v]].name);
+      else sb_puts(sb, "-");
+      sb_puts(sb, " |\n");
     }
     sb_puts(sb, "\n");
   }

@@ -154,6 +154,8 @@ static void section_header(StrBuf *sb, const cJSON *root, const EvalResult *ev) 
   html_num(sb, jnum(mem, "arena_bytes"), "%.0f", "memory.arena_bytes");
   sb_puts(sb, "</b>lower bound ");
   html_num(sb, jnum(mem, "lower_bound"), "%.0f", "memory.lower_bound");
+  sb_puts(sb, ", in place ");
+  html_num(sb, jnum(mem, "lower_bound_inplace"), "%.0f", "memory.lower_bound_inplace");
   sb_puts(sb, "</div>\n");
   const cJSON *w = jget(tot, "worst_sqnr");
   if (cJSON_IsObject(w)) {
@@ -549,7 +551,13 @@ static void section_memory(StrBuf *sb, const cJSON *root) {
   html_num(sb, lb, "%.0f", "memory.lower_bound");
   sb_puts(sb, " (the most bytes alive during any one layer) and ");
   html_num(sb, jnum(mem, "sum_bytes"), "%.0f", "memory.sum_bytes");
-  sb_puts(sb, " for all intermediate tensors side by side. Each box is a tensor: across, the layers it is alive "
+  sb_puts(sb, " for all intermediate tensors side by side. Elementwise layers write their output over an input "
+              "that dies there; counting each such pair once, the lower bound is ");
+  double lbi = jnum(mem, "lower_bound_inplace");
+  html_num(sb, lbi, "%.0f", "memory.lower_bound_inplace");
+  sb_puts(sb, " and the arena is ");
+  html_num(sb, jnum(mem, "arena_ratio"), "%.3f", "memory.arena_ratio");
+  sb_puts(sb, "× it. Each box is a tensor: across, the layers it is alive "
               "for; down, its bytes at its offset. Inputs and outputs live in the caller's buffers.</p>\n");
   SvgRect *r = xcalloc((size_t)nt + 1, sizeof(SvgRect));
   char **lab = xcalloc((size_t)nt + 1, sizeof(char *));
@@ -561,11 +569,15 @@ static void section_memory(StrBuf *sb, const cJSON *root) {
     r[i] = (SvgRect){lab[i], jnum(t, "first_layer"), jnum(t, "last_layer") + 1, off, off + bytes};
   }
   char *peak = xformat("arena %.0f B", arena), *bound = xformat("lower bound %.0f B", lb);
-  SvgLine lines[2] = {{peak, arena, true}, {bound, lb, false}};
+  char *ibound = xformat("in place %.0f B", lbi);
+  /* The in-place bound (when below the other) next to the arena line it usually meets. */
+  SvgLine lines[3] = {{peak, arena, true}, {ibound, lbi, false}, {bound, lb, false}};
+  int nlines = 3;
+  if (!(lbi < lb)) lines[1] = lines[2], nlines = 2;
   svg_rect_chart(sb, "arena: tensors by lifetime (layers) and offset (bytes)", "layer", "offset", r, nt, nl, arena,
-                 lines, 2);
-  static const char *const hdr[] = {"tensor", ">bytes", ">offset", "layers live", "aliases"};
-  html_table_begin(sb, "memory-table", hdr, 5);
+                 lines, nlines);
+  static const char *const hdr[] = {"tensor", ">bytes", ">offset", "layers live", "aliases", "in place of"};
+  html_table_begin(sb, "memory-table", hdr, 6);
   for (int i = 0; i < nt; i++) {
     const cJSON *t = cJSON_GetArrayItem(ts, i), *al = jget(t, "aliases");
     sb_puts(sb, "<tr>");
@@ -585,6 +597,9 @@ static void section_memory(StrBuf *sb, const cJSON *root) {
       sb_puts(sb, a ? ", " : "");
       html_text(sb, cJSON_IsString(s) ? s->valuestring : "");
     }
+    sb_puts(sb, "</td><td>");
+    const cJSON *ip = jget(t, "in_place_of");
+    html_text(sb, cJSON_IsString(ip) ? ip->valuestring : "");
     sb_puts(sb, "</td></tr>\n");
   }
   html_table_end(sb);
@@ -598,6 +613,7 @@ static void section_memory(StrBuf *sb, const cJSON *root) {
   free(lab);
   free(r);
   free(peak);
+  free(ibound);
   free(bound);
 }
 

@@ -48,6 +48,13 @@ bool write_file_atomic(const char *path, const void *data, size_t len);
 #define DOUBLE_EXACT_MAX 40
 char *format_double_exact(double x, char *buf);
 
+/* Threads for `jobs` independent jobs: SHIFTC_THREADS (1..64) if set and valid, else the
+ * online CPUs capped at 2; never more than jobs, at least 1. */
+int parallel_threads(int jobs);
+/* Runs fn on workers[0 .. nthreads) (an array of `size`-byte items), one thread each,
+ * and waits for all; worker 0 runs on the calling thread. */
+void run_parallel(void *workers, size_t size, int nthreads, void *(*fn)(void *));
+
 /* Growable string buffer, used by every writer of text. */
 typedef struct StrBuf {
   char *data;
@@ -424,6 +431,18 @@ double unary_apply(const struct Node *n, double x);
 enum { GELU_NONE, GELU_TANH };
 double gelu_tanh(double x);
 
+/* -------------------------------------------------------------- gemm_f32.c */
+
+/* c[i*crs + j] = sum_k a[i*ars + k*aks] * b[k*bks + j*bjs] (+ bias[j] after the sum), for
+ * i < M, j < N, k < K: float accumulation from 0 in ascending k, no FMA (the bits of the
+ * naive loop), register-blocked and vectorized. bias may be NULL. */
+void gemm_f32(const float *a, int64_t ars, int64_t aks, const float *b, int64_t bks, int64_t bjs, const float *bias,
+              float *c, int64_t crs, int64_t M, int64_t K, int64_t N);
+/* One kernel variant: 0 = 4-float vectors (any host), 1 = AVX 8-float vectors (x86-64 with
+ * AVX). Returns false, computing nothing, when the host lacks the variant (for tests). */
+bool gemm_f32_variant(int variant, const float *a, int64_t ars, int64_t aks, const float *b, int64_t bks, int64_t bjs,
+                      const float *bias, float *c, int64_t crs, int64_t M, int64_t K, int64_t N);
+
 /* ------------------------------------------------------------- dataset.c */
 
 /* N samples for one model input, from .npy or .safetensors, as described in
@@ -574,6 +593,11 @@ typedef struct IntProgram {
   int *live_first;     /* per arena value (its own storage): first and last layer touching it, */
   int *live_last;      /* -1 for values not in the arena */
   int64_t arena_bytes, sum_bytes, lower_bound;
+  /* In-place ops (plan_memory.c): per arena value, the arena value whose bytes it takes
+   * over at its first layer (that value's last), -1 if none; and the liveness lower bound
+   * when each such pair counts once (<= lower_bound, the bound without in-place). */
+  int *in_place_of;
+  int64_t lower_bound_inplace;
 } IntProgram;
 
 /* What fold_bn.c folded into a conv2d/linear, per output channel, so that
@@ -651,6 +675,12 @@ void int_run_layer(IntRun *r, int k);
 void quantize_values(const QParam *q, const float *x, int8_t *out, int64_t n);
 /* Bytes of a value's codes: one per element, four for integer ids (int32). */
 int64_t value_code_bytes(const Value *v);
+
+/* --------------------------------------------------------- int_linear_fast.c */
+
+/* sc_linear_s8's exact result, blocked and vectorized for the interpreter (SSE2 hosts,
+ * 8-bit weights); returns false, writing nothing, where it does not apply. */
+bool int_linear_fast(const sc_linear_params *p, const int8_t *x, int8_t *y);
 
 /* --------------------------------------------------------------- measure.c */
 

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -173,4 +174,40 @@ void sb_free(StrBuf *sb) {
   free(sb->data);
   sb->data = NULL;
   sb->len = sb->cap = 0;
+}
+
+/* ------------------------------------------------------------ threads */
+
+#define MAX_THREADS 64
+#define DEFAULT_MAX_THREADS 2
+
+int parallel_threads(int jobs) {
+  int n = 0;
+  const char *env = getenv("SHIFTC_THREADS");
+  if (env && *env) {
+    char *end;
+    long v = strtol(env, &end, 10);
+    if (*end == '\0' && v >= 1 && v <= MAX_THREADS) n = (int)v;
+  }
+  if (n == 0) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    n = cpus < 1 ? 1 : cpus > DEFAULT_MAX_THREADS ? DEFAULT_MAX_THREADS : (int)cpus;
+  }
+  if (n > jobs) n = jobs;
+  return n < 1 ? 1 : n;
+}
+
+/* Worker 0 runs on this thread; a thread that cannot be created has its share run here
+ * too (callers make results independent of who computes them). */
+void run_parallel(void *workers, size_t size, int nthreads, void *(*fn)(void *)) {
+  pthread_t tid[MAX_THREADS];
+  bool started[MAX_THREADS] = {false};
+  char *w = workers;
+  if (nthreads > MAX_THREADS) internal_error("run_parallel: %d threads", nthreads);
+  for (int t = 1; t < nthreads; t++) started[t] = pthread_create(&tid[t], NULL, fn, w + (size_t)t * size) == 0;
+  fn(w);
+  for (int t = 1; t < nthreads; t++) {
+    if (started[t]) pthread_join(tid[t], NULL);
+    else fn(w + (size_t)t * size);
+  }
 }

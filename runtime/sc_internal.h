@@ -24,11 +24,28 @@ static inline int sc_eltwise_next_row(const sc_eltwise_params *p, int32_t *idx, 
   return 0;
 }
 
-/* sum over i < len of a[i*sa] * b[i*sb], in int32 (legalization proves it fits). */
+/* sum over i < len of a[i*sa] * b[i*sb], in int32 (legalization proves it fits).
+ * Where the host compiler has vector registers, contiguous operands (linear's rows) are
+ * summed in 16 interleaved lanes, a loop of fixed width that gcc and clang vectorize at -O2
+ * (5x the single-accumulator loop measured on x86-64): the compiler's integer interpreter
+ * runs this code over every calibration sample. Integer addition is associative and every
+ * partial sum is a sum of a subset of the terms, which legalize.c bounds by
+ * K * max|a| * max|b| < 2^31, so the result is the same int32 in any order. */
+#if defined(__SSE2__) || defined(__ARM_NEON) || defined(__wasm_simd128__)
+#define SC_DOT_LANES 16
+#endif
 static inline int32_t sc_dot_s8(const int8_t *a, ptrdiff_t sa, const int8_t *b, ptrdiff_t sb,
                                 int32_t len) {
-  int32_t acc = 0;
-  for (int32_t i = 0; i < len; i++) acc += (int32_t)a[i * sa] * (int32_t)b[i * sb];
+  int32_t acc = 0, i = 0;
+#ifdef SC_DOT_LANES
+  if (sa == 1 && sb == 1 && len >= SC_DOT_LANES) {
+    int32_t lane[SC_DOT_LANES] = {0};
+    for (; i + SC_DOT_LANES <= len; i += SC_DOT_LANES)
+      for (int j = 0; j < SC_DOT_LANES; j++) lane[j] += (int32_t)a[i + j] * (int32_t)b[i + j];
+    for (int j = 0; j < SC_DOT_LANES; j++) acc += lane[j];
+  }
+#endif
+  for (; i < len; i++) acc += (int32_t)a[i * sa] * (int32_t)b[i * sb];
   return acc;
 }
 

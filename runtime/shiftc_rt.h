@@ -213,11 +213,15 @@ typedef struct sc_eltwise_params {
   sc_operand_scale a, b;
   sc_requant out;
 } sc_eltwise_params;
+/* y may be the same buffer as an operand of y's own shape (read at the output's index):
+ * the memory planner writes outputs in place (compiler/plan_memory.c), so these kernels,
+ * the SIMD ones included, read a[j] and b[j] before they write y[j] and never read them after. */
 void sc_add_s8(const sc_eltwise_params *p, const int8_t *a, const int8_t *b, int8_t *y);
 void sc_sub_s8(const sc_eltwise_params *p, const int8_t *a, const int8_t *b, int8_t *y);
 void sc_mul_s8(const sc_eltwise_params *p, const int8_t *a, const int8_t *b, int8_t *y);
 
-/* Any function of one int8 code: y[i] = table[x[i] + 128], built at compile time. */
+/* Any function of one int8 code: y[i] = table[x[i] + 128], built at compile time; x and y
+ * may be the same buffer (plan_memory.c writes it in place). */
 void sc_lut_s8(int32_t n, const int8_t table[256], const int8_t *x, int8_t *y);
 
 /* Data movement (no arithmetic; scales are equal in and out). */

@@ -195,6 +195,11 @@ static void test_files(const IntProgram *p, const Measurement *m) {
               num(mem, "lower_bound") == (double)p->lower_bound,
           "report json: arena, sum and lower bound", "arena %g vs %lld", num(mem, "arena_bytes"),
           (long long)p->arena_bytes);
+  t_check(num(mem, "lower_bound_inplace") == (double)p->lower_bound_inplace &&
+              p->lower_bound_inplace <= p->lower_bound &&
+              num(mem, "arena_ratio") == (double)p->arena_bytes / (double)p->lower_bound_inplace,
+          "report json: in-place lower bound and the arena's ratio to it", "bound %g ratio %g",
+          num(mem, "lower_bound_inplace"), num(mem, "arena_ratio"));
   const cJSON *tensors = get(mem, "tensors");
   int64_t sum = 0, end = 0, bad_t = -1;
   for (int i = 0; i < cJSON_GetArraySize(tensors); i++) {
@@ -260,6 +265,9 @@ static void test_files(const IntProgram *p, const Measurement *m) {
   char *arena = xformat("Arena: **%lld bytes** (liveness lower bound %lld; all intermediate tensors together %lld)",
                         (long long)p->arena_bytes, (long long)p->lower_bound, (long long)p->sum_bytes);
   t_check(strstr(md1, arena) != NULL, "report md: memory numbers", "missing '%s'", arena);
+  char *inplace = xformat("lower bound **%lld bytes**, arena %.3fx it.", (long long)p->lower_bound_inplace,
+                          (double)p->arena_bytes / (double)p->lower_bound_inplace);
+  t_check(strstr(md1, inplace) != NULL, "report md: in-place bound and ratio", "missing '%s'", inplace);
   char *tline = xformat("Totals: %d layers, %lld MACs, %lld weight bytes", p->nlayers, (long long)macs, (long long)wb);
   t_check(strstr(md1, tline) != NULL, "report md: totals line", "missing '%s'", tline);
   int nnotes = 0;
@@ -340,6 +348,19 @@ int main(void) {
   Samples *s = samples_from_file(fg, "examples/digits_cnn/test.safetensors", loc_make(NULL, 0, 0));
   int n = s[0].n < 32 ? s[0].n : 32;
   Measurement m = measure(p, fg, s, n, NULL);
+  /* measure() shares the samples out to threads: 1 and 3 threads give the same bits. */
+  char *saved = getenv("SHIFTC_THREADS") ? xstrdup(getenv("SHIFTC_THREADS")) : NULL;
+  setenv("SHIFTC_THREADS", "1", 1);
+  Measurement m1 = measure(p, fg, s, n, NULL);
+  setenv("SHIFTC_THREADS", "3", 1);
+  Measurement m3 = measure(p, fg, s, n, NULL);
+  if (saved) setenv("SHIFTC_THREADS", saved, 1);
+  else unsetenv("SHIFTC_THREADS");
+  t_check(m1.agree == m3.agree && m.agree == m1.agree &&
+              memcmp(m1.sqnr_db, m3.sqnr_db, sizeof(double) * (size_t)p->nlayers) == 0 &&
+              memcmp(m.sqnr_db, m1.sqnr_db, sizeof(double) * (size_t)p->nlayers) == 0,
+          "measure: same SQNR bits and agreement on 1, 2 (default) and 3 threads", "agree %d/%d/%d", m.agree,
+          m1.agree, m3.agree);
   test_files(p, &m);
   test_edge_cases(p, &m);
   return t_exit_status();
