@@ -123,6 +123,15 @@ void legalize(IntProgram *p) {
       check_reduction(l, (int64_t)l->p.pool.k_h * l->p.pool.k_w, xbits, 2, &l->p.pool.rq);
       check_shifts(l, &l->p.pool.rq);
       break;
+    case IL_REDUCEMEAN: {
+      /* A sum of count codes: a reduction whose "weights" are 1, as for average pooling. */
+      int64_t count = 1;
+      for (int d = 0; d < l->p.red.rank; d++)
+        if (l->p.red.reduce[d]) count *= l->p.red.dims[d];
+      check_reduction(l, count, xbits, 2, &l->p.red.rq);
+      check_shifts(l, &l->p.red.rq);
+      break;
+    }
     default: break;
     }
   }
