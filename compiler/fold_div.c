@@ -46,8 +46,10 @@ void fold_const_div(Graph *g) {
     int a = n->inputs[0], b = n->inputs[1];
     if (g->values[a].is_const || !usable_divisor(&g->values[b])) continue;
     if (recip[b] < 0) recip[b] = reciprocal_of(g, b);
+    n = &g->nodes[i];
     n->op = OP_MUL;
     n->inputs[1] = recip[b];
+    n->folded = xformat("div by %s: a mul by its reciprocal %s", g->values[b].name, g->values[recip[b]].name);
   }
   free(recip);
 }

@@ -796,6 +796,7 @@ static void q_eltwise(Q *q, int ni) {
   l->in[0] = a;
   l->in[1] = b;
   l->nin = 2;
+  if (n->folded) ilayer_add_note(l, "%s", n->folded); /* fold_div.c */
   QParam *qa = activation_q(q, a), *qb = activation_q(q, b), *qy = activation_q(q, out);
   const Shape *ys = &g->values[n->output].shape;
   sc_eltwise_params *e = &l->p.elt;

@@ -163,12 +163,12 @@ bool q_matmul_softmax(Q *q, int ni) {
   for (int k = 0; k < 2; k++)
     if (sp.pre[k] >= 0) {
       q->done[sp.pre[k]] = true;
-      sb_printf(&fused, "%s %s (into the scores' scale), ", op_table[g->nodes[sp.pre[k]].op].name,
-                g->nodes[sp.pre[k]].name);
+      const Node *pre = &g->nodes[sp.pre[k]];
+      sb_printf(&fused, "%s %s (into the scores' scale), ", pre->folded ? "div" : "mul", pre->name);
     }
   if (sp.post >= 0) {
     q->done[sp.post] = true;
-    sb_printf(&fused, "mul %s, ", g->nodes[sp.post].name);
+    sb_printf(&fused, "%s %s, ", g->nodes[sp.post].folded ? "div" : "mul", g->nodes[sp.post].name);
   }
   q->done[sp.softmax] = true;
   sb_printf(&fused, "softmax %s", sm->name);
