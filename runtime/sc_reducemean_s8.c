@@ -49,6 +49,6 @@ void sc_reducemean_s8(const sc_reducemean_params *p, const int8_t *x, int8_t *y)
     ptrdiff_t off = base;
     do sc_kacc_dot(&acc, x + off, run_stride, &one, 0, run);
     while (next_pos(nouter, rdim, rst, ridx, &off));
-    *y++ = (int8_t)sc_requant_apply(&p->rq, 0, sc_kacc_end(&acc));
+    *y++ = (int8_t)sc_requant_apply(&p->rq, 0, sc_lshift_sat(sc_kacc_end(&acc), p->lshift));
   } while (next_pos(nk, kdim, kst, kidx, &base));
 }

@@ -259,15 +259,19 @@ typedef struct sc_slice_params {
 void sc_slice_s8(const sc_slice_params *p, const int8_t *x, int8_t *y);
 
 /* Mean over a set of axes: x has shape dims[0..rank) (row major); each output, in the
- * row-major order of the kept axes, is sc_requant_apply(&rq, 0, acc) with acc the int32
- * sum of its reduced elements, taken in row-major order of the reduced axes through
- * the k-split of rq (sc_internal.h, sc_kacc). rq carries the 1/count (a shift when
- * count is a power of two in shift mode, else a dyadic multiplier). The compiler merges
- * adjacent axes of the same kind, so rank is small. */
+ * row-major order of the kept axes, is sc_requant_apply(&rq, 0, acc << lshift) with acc
+ * the int32 sum of its reduced elements, taken in row-major order of the reduced axes
+ * through the k-split of rq (sc_internal.h, sc_kacc). rq carries the 1/count (a shift
+ * when count is a power of two in shift mode, else a dyadic multiplier). A multiplier
+ * rounds its product to an integer before the shift; a sum of a few codes is small, so
+ * the compiler shifts it left first (lshift, and rq's shift grows by as much) until that
+ * rounding is a negligible part of an output step; legalization proves the shifted sum
+ * fits int32. The compiler merges adjacent axes of the same kind, so rank is small. */
 typedef struct sc_reducemean_params {
   int rank;
   int32_t dims[SC_MAX_RANK];
   int32_t reduce[SC_MAX_RANK]; /* 1: axis reduced, 0: kept */
+  int lshift;                  /* 0..30: the sum's left shift before rq */
   sc_requant rq;
 } sc_reducemean_params;
 void sc_reducemean_s8(const sc_reducemean_params *p, const int8_t *x, int8_t *y);

@@ -241,7 +241,8 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
     put_ints(out, q->dims, q->rank);
     sb_puts(out, ",\n    .reduce = ");
     put_ints(out, q->reduce, q->rank);
-    sb_puts(out, ", /* 1: summed over */\n    .rq = ");
+    sb_printf(out, ", /* 1: summed over */\n    .lshift = %d,%s\n    .rq = ", q->lshift,
+              q->lshift ? " /* the sum's left shift before the multiplier */" : "");
     target_put_requant(out, c, &q->rq, "    ");
     sb_puts(out, ",\n};\n");
     break;
