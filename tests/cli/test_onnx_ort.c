@@ -36,9 +36,9 @@ typedef struct Model {
 
 static const Model models[] = {
     {"digits_dwcnn", EX "digits_dwcnn.onnx", EX "sample.npy", NULL, {0}, EX "digits_dwcnn.yaml", 1, NULL},
-    {"digits_encoder13", EX "digits_encoder13.onnx", EX "sample.npy", NULL, {0}, EX "digits_dwcnn.yaml", 0, "no integer kernel"},
-    {"digits_encoder17", EX "digits_encoder17.onnx", EX "sample.npy", NULL, {0}, EX "digits_dwcnn.yaml", 0, "no integer kernel"},
-    {"digits_encoder2l", EX "digits_encoder2l.onnx", EX "sample.npy", NULL, {0}, EX "digits_dwcnn.yaml", 0, "no integer kernel"},
+    {"digits_encoder13", EX "digits_encoder13.onnx", EX "sample.npy", NULL, {0}, EX "digits_dwcnn.yaml", 1, NULL},
+    {"digits_encoder17", EX "digits_encoder17.onnx", EX "sample.npy", NULL, {0}, EX "digits_dwcnn.yaml", 1, NULL},
+    {"digits_encoder2l", EX "digits_encoder2l.onnx", EX "sample.npy", NULL, {0}, EX "digits_dwcnn.yaml", 1, NULL},
     {"openwakeword hello_deepa", WW "hello_deepa.onnx", NULL, "onnx_Flatten_0", {1, 25, 96}, NULL, 1, NULL},
     {"openwakeword hello_deepa_old", WW "hello_deepa_old.onnx", NULL, "onnx_Flatten_0", {1, 24, 96}, NULL, 1, NULL},
     {"openwakeword namaste_deepa", WW "namaste_deepa.onnx", NULL, "onnx_Flatten_0", {1, 24, 96}, NULL, 1, NULL},
