@@ -123,6 +123,26 @@ void legalize(IntProgram *p) {
       check_reduction(l, (int64_t)l->p.pool.k_h * l->p.pool.k_w, xbits, 2, &l->p.pool.rq);
       check_shifts(l, &l->p.pool.rq);
       break;
+    case IL_REDUCEMEAN: {
+      /* A sum of count codes: a reduction whose "weights" are 1, as for average pooling. */
+      int64_t count = 1;
+      for (int d = 0; d < l->p.red.rank; d++)
+        if (l->p.red.reduce[d]) count *= l->p.red.dims[d];
+      if (l->p.red.lshift > 0) {
+        /* The sum shifted left (quantize_onnx_ops.c chose lshift for this bound). */
+        int64_t round = l->shift[0] > 0 ? (int64_t)1 << (l->shift[0] - 1) : 0;
+        int64_t bound = (count * ((int64_t)1 << (xbits - 1)) << l->p.red.lshift) + round;
+        if (bound >= ((int64_t)1 << 31))
+          internal_error("layer %s: sum of %lld codes << %d can overflow int32", l->name, (long long)count,
+                         l->p.red.lshift);
+        ilayer_add_note(l, "accumulator bound %lld < 2^31 (%lld codes << %d, rounding %lld): no split",
+                        (long long)bound, (long long)count, l->p.red.lshift, (long long)round);
+      } else {
+        check_reduction(l, count, xbits, 2, &l->p.red.rq);
+      }
+      check_shifts(l, &l->p.red.rq);
+      break;
+    }
     default: break;
     }
   }

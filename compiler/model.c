@@ -31,6 +31,7 @@ Samples *samples_from_file(const Graph *g, const char *path, SrcLoc where) {
 IntProgram *load_int_program(const char *path, const Config *cfg) {
   Graph *g = load_model(path);
   fold_batchnorm(g);                 /* conv/linear + batchnorm -> one layer */
+  fold_const_div(g);                 /* x / c -> x * (1/c): the integer mul path */
   if (!cfg->calib_data)
     error_file(cfg->path ? cfg->path : path, "integer output needs calibration data: set "
                "quantization.calibration.data in the configuration (-c CONFIG.yaml)");

@@ -463,15 +463,33 @@ static Tensor *const_binary(const Imp *I, const char *op, const Tensor *a, const
   return r;
 }
 
-/* Slice on constants (opset >= 10: starts, ends, axes, steps as inputs). */
-static Tensor *const_slice(Imp *I, const Tensor *t) {
-  int64_t st[MAX_RANK], en[MAX_RANK], ax[MAX_RANK], sp[MAX_RANK];
-  int n = const_ints(I, 1, st, MAX_RANK, "starts");
+/* Slice's starts, ends, axes and steps (n of each; returns n): attributes before opset
+ * 10 (no steps: 1), constant inputs from opset 10 on. */
+static int slice_params(Imp *I, int64_t *st, int64_t *en, int64_t *ax, int64_t *sp) {
+  int n;
+  if (I->opset < 10) {
+    n = attr_ints(I, "starts", st, MAX_RANK);
+    if (n < 0) fail(I, "the starts attribute is missing");
+    if (attr_ints(I, "ends", en, MAX_RANK) != n) fail(I, "starts and ends differ in length");
+    int na = attr_ints(I, "axes", ax, MAX_RANK);
+    if (na >= 0 && na != n) fail(I, "axes and starts differ in length");
+    if (na < 0) for (int i = 0; i < n; i++) ax[i] = i;
+    for (int i = 0; i < n; i++) sp[i] = 1;
+    return n;
+  }
+  n = const_ints(I, 1, st, MAX_RANK, "starts");
   if (const_ints(I, 2, en, MAX_RANK, "ends") != n) fail(I, "starts and ends differ in length");
   if (has_in(I, 3)) const_ints(I, 3, ax, MAX_RANK, "axes");
   else for (int i = 0; i < n; i++) ax[i] = i;
   if (has_in(I, 4)) const_ints(I, 4, sp, MAX_RANK, "steps");
   else for (int i = 0; i < n; i++) sp[i] = 1;
+  return n;
+}
+
+/* Slice on constants. */
+static Tensor *const_slice(Imp *I, const Tensor *t) {
+  int64_t st[MAX_RANK], en[MAX_RANK], ax[MAX_RANK], sp[MAX_RANK];
+  int n = slice_params(I, st, en, ax, sp);
   int64_t start[MAX_RANK], step[MAX_RANK];
   Shape out = t->shape;
   for (int i = 0; i < t->shape.rank; i++) start[i] = 0, step[i] = 1;
@@ -1071,12 +1089,13 @@ static int imp_pad(Imp *I) {
   const char *mode = attr_s(I, "mode", "constant");
   if (strcmp(mode, "constant")) fail(I, "pad mode '%s' is not supported (only constant)", mode);
   int64_t pads[2 * MAX_ATTR_INTS];
-  int n = const_ints(I, 1, pads, 2 * MAX_ATTR_INTS, "pads");
+  /* Before opset 11 pads and the value are attributes; from 11 on, inputs. */
+  int n = I->opset < 11 ? attr_ints(I, "pads", pads, 2 * MAX_ATTR_INTS) : const_ints(I, 1, pads, 2 * MAX_ATTR_INTS, "pads");
   const Shape *xs = in_shape(I, 0);
   if (n != 2 * xs->rank) fail(I, "pads has %d values for rank %d", n, xs->rank);
   if (n > MAX_ATTR_INTS) fail(I, "padding a rank-%d tensor is not supported (at most rank %d)", xs->rank, MAX_ATTR_INTS / 2);
   if (has_in(I, 3)) fail(I, "the axes input is not supported");
-  double value = has_in(I, 2) ? need_const(I, 2, "constant_value")->f[0] : 0.0;
+  double value = I->opset < 11 ? attr_f(I, "value", 0.0) : has_in(I, 2) ? need_const(I, 2, "constant_value")->f[0] : 0.0;
   Node *node = emit(I, OP_PAD, (int[]){in_value(I, 0)}, 1, out0(I), NULL);
   node_set_attr_ints(node, "pads", n, pads);
   node_set_attr_float(node, "value", value);
@@ -1086,12 +1105,7 @@ static int imp_pad(Imp *I) {
 /* Slice of an activation with constant starts/ends/axes/steps: one slice per axis. */
 static int imp_slice(Imp *I) {
   int64_t st[MAX_RANK], en[MAX_RANK], ax[MAX_RANK], sp[MAX_RANK];
-  int n = const_ints(I, 1, st, MAX_RANK, "starts");
-  if (const_ints(I, 2, en, MAX_RANK, "ends") != n) fail(I, "starts and ends differ in length");
-  if (has_in(I, 3)) const_ints(I, 3, ax, MAX_RANK, "axes");
-  else for (int i = 0; i < n; i++) ax[i] = i;
-  if (has_in(I, 4)) const_ints(I, 4, sp, MAX_RANK, "steps");
-  else for (int i = 0; i < n; i++) sp[i] = 1;
+  int n = slice_params(I, st, en, ax, sp);
   int x = in_value(I, 0);
   for (int i = 0; i < n; i++) {
     const Shape *xs = &I->g->values[x].shape;

@@ -29,7 +29,7 @@ const char *onnx_dtype_name(int code) {
 }
 
 /* Opsets of the default domain that the importer implements. */
-#define OPSET_MIN 11
+#define OPSET_MIN 9
 #define OPSET_MAX 17
 
 /* A protobuf ModelProto starts with a field tag: ir_version (0x08) in every writer

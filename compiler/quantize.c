@@ -108,8 +108,7 @@ QParam *activation_q(Q *q, int v) {
   return qp;
 }
 
-/* Output value v takes input value u's quantization (maxpool, transpose, alias). */
-static QParam *same_q(Q *q, int v, int u) {
+QParam *same_q(Q *q, int v, int u) {
   QParam *qu = activation_q(q, u);
   q->g->values[v].q = qu;
   return qu;
@@ -228,6 +227,24 @@ void set_requant_multiplier(Q *q, ILayer *l, sc_requant *rq, double m, const QPa
   rq->lo = -qmax_of(out->bits);
   rq->hi = qmax_of(out->bits);
   if (why) ilayer_add_note(l, "%s", why);
+}
+
+void set_requant_mean(Q *q, ILayer *l, sc_requant *rq, int64_t k, const QParam *qx, const QParam *qy,
+                      const char *what) {
+  /* The sum is at scale s_x; dividing by k: a shift when k is a power of two in shift
+   * mode, otherwise a dyadic multiplier (1/k has no power-of-two form). */
+  bool pow2 = k > 0 && (k & (k - 1)) == 0;
+  int log2k = 0;
+  while (pow2 && ((int64_t)1 << log2k) < k) log2k++;
+  double s = qx->scale / (double)k;
+  int e = qx->exp - log2k;
+  if (q->shift_mode && !pow2) {
+    char *why = xformat("%s over %lld: a multiplier (1/%lld is not a power of two)", what, (long long)k, (long long)k);
+    set_requant_multiplier(q, l, rq, s / qy->scale, qy, why);
+    free(why);
+  } else {
+    set_requant(q, l, rq, 1, &s, &e, qy);
+  }
 }
 
 /* If the layer's output feeds a lone relu/relu6, the layer takes the activation's
@@ -713,18 +730,7 @@ static void q_pool(Q *q, int ni) {
   }
   QParam *qx = activation_q(q, x), *qy = activation_q(q, n->output);
   int k = pp->k_h * pp->k_w;
-  /* The window sum is at scale s_x; dividing by k: a shift when k is a power of two
-   * in shift mode, otherwise a dyadic multiplier (1/k has no power-of-two form). */
-  bool pow2 = (k & (k - 1)) == 0;
-  double s = qx->scale / k;
-  int e = qx->exp - (pow2 ? (int)log2(k) : 0);
-  if (q->shift_mode && !pow2) {
-    char *why = xformat("average over %d: a multiplier (1/%d is not a power of two)", k, k);
-    set_requant_multiplier(q, l, &pp->rq, s / qy->scale, qy, why);
-    free(why);
-  } else {
-    set_requant(q, l, &pp->rq, 1, &s, &e, qy);
-  }
+  set_requant_mean(q, l, &pp->rq, k, qx, qy, "average");
   l->macs = (int64_t)pp->planes * pp->out_h * pp->out_w * k;
 }
 
@@ -790,6 +796,7 @@ static void q_eltwise(Q *q, int ni) {
   l->in[0] = a;
   l->in[1] = b;
   l->nin = 2;
+  if (n->folded) ilayer_add_note(l, "%s", n->folded); /* fold_div.c */
   QParam *qa = activation_q(q, a), *qb = activation_q(q, b), *qy = activation_q(q, out);
   const Shape *ys = &g->values[n->output].shape;
   sc_eltwise_params *e = &l->p.elt;
@@ -964,8 +971,16 @@ IntProgram *quantize(Graph *g, CalibStats **stats, const Config *cfg) {
     case OP_AVGPOOL2D:
     case OP_GLOBAL_AVGPOOL: q_pool(&q, i); break;
     case OP_ADD:
-    case OP_SUB:
-    case OP_MUL: q_eltwise(&q, i); break;
+    case OP_SUB: q_eltwise(&q, i); break;
+    case OP_MUL:
+      if (!q_scores_prescale(&q, i)) q_eltwise(&q, i);
+      break;
+    case OP_DIV: /* by a constant it is a mul by now (fold_div.c) */
+      error_at(n->loc, "node '%s' (div) divides by %s; integer mode divides only by a constant without zeros "
+               "(run this model with --float)", n->name,
+               g->values[n->inputs[1]].is_const ? "a constant holding 0 or a non-finite value" : "an activation");
+    case OP_SLICE: q_slice(&q, i); break;
+    case OP_REDUCEMEAN: q_reducemean(&q, i); break;
     case OP_GELU:
       if (cfg->gelu != IGELU_I_GELU || !q_gelu(&q, i)) q_lut(&q, i);
       break;
@@ -997,7 +1012,8 @@ IntProgram *quantize(Graph *g, CalibStats **stats, const Config *cfg) {
       q.done[i] = true;
       break;
     default:
-      error_at(n->loc, "%s has no integer kernel yet; run this model with --float", op_table[n->op].name);
+      error_at(n->loc, "node '%s' (%s) has no integer kernel yet; run this model with --float", n->name,
+               op_table[n->op].name);
     }
   }
   for (int k = 0; k < g->noutputs; k++) activation_q(&q, g->outputs[k]);

@@ -19,6 +19,8 @@ static inline int qmax_of(int bits) { return (1 << (bits - 1)) - 1; }
 
 /* The activation scale of value v: from @quant, or from its calibrated threshold. */
 QParam *activation_q(Q *q, int v);
+/* Output value v takes input value u's quantization (maxpool, transpose, slice, alias). */
+QParam *same_q(Q *q, int v, int u);
 /* Gives value v the fixed quantization (bits, 2^exp): an op whose output range is
  * known exactly (softmax probabilities), whatever calibration saw. */
 QParam *fixed_q(Q *q, int v, int bits, int exp);
@@ -38,6 +40,11 @@ void set_requant(Q *q, ILayer *l, sc_requant *rq, int nch, const double *in_scal
  * multiplier, also in shift mode (a factor that is not a power of two: 1/k of an
  * average, the i-GELU output scale); the layer gets a note saying why. */
 void set_requant_multiplier(Q *q, ILayer *l, sc_requant *rq, double m, const QParam *out, const char *why);
+/* The requantization of a sum of k codes at qx's scale to its mean at qy's (average
+ * pooling, reducemean): 1/k folds into the shift when k is a power of two, else (in
+ * shift mode too) into a dyadic multiplier, with a note naming `what` ("average"). */
+void set_requant_mean(Q *q, ILayer *l, sc_requant *rq, int64_t k, const QParam *qx, const QParam *qy,
+                      const char *what);
 
 /* The batched-matmul geometry of node n (rank >= 2 operands; a batch operand is
  * either the whole batch or broadcast whole: stride 0). */
@@ -56,8 +63,19 @@ void q_softmax(Q *q, int ni);
  * layer; returns false (nothing done) when node ni does not start that pattern. */
 bool q_matmul_softmax(Q *q, int ni);
 void q_layernorm(Q *q, int ni);
+/* A mul by a positive one-element constant (a div by one is a mul by its reciprocal
+ * after fold_div.c) whose output only an attention-scores matmul reads, which
+ * q_matmul_softmax compiles with its softmax: the factor moves into the scores' scale
+ * and no layer is emitted for it (returns true); false (nothing done) otherwise. */
+bool q_scores_prescale(Q *q, int ni);
 /* embedding(ids, table): the table's int8 codes at the output's scale, which the
  * table itself sets (not calibration); the ids are an i32 model input. */
 void q_embedding(Q *q, int ni);
+
+/* quantize_onnx_ops.c: the layers of ops ONNX exporters emit beyond the core set. */
+/* slice: a strided copy at the input's scale. */
+void q_slice(Q *q, int ni);
+/* reducemean: an int32 sum over the axes, one requantization carrying 1/count. */
+void q_reducemean(Q *q, int ni);
 
 #endif

@@ -77,38 +77,102 @@ void q_softmax(Q *q, int ni) {
                   (int)l->p.sm.x0);
 }
 
-/* The positive scalar of a mul by a one-element constant, or 0. */
-static double scalar_factor(const Graph *g, const Node *mul, int other_than) {
+/* The positive factor by which node n (a mul) scales its operand x: the other operand,
+ * a positive one-element constant, when the output has x's shape; 0 otherwise. (A div by
+ * a constant is a mul by its reciprocal by now: fold_div.c.) */
+static double scalar_factor(const Graph *g, const Node *n, int x) {
+  if (n->op != OP_MUL || !shape_eq(&g->values[n->output].shape, &g->values[x].shape)) return 0;
   for (int k = 0; k < 2; k++) {
-    int v = mul->inputs[k];
-    if (v == other_than) continue;
+    int v = n->inputs[k];
+    if (v == x && n->inputs[1 - k] != x) continue;
     const Value *c = &g->values[v];
-    if (c->is_const && shape_numel(&c->shape) == 1 && c->data[0] > 0) return c->data[0];
+    if (c->is_const && shape_numel(&c->shape) == 1 && c->data[0] > 0 && isfinite(c->data[0])) return c->data[0];
   }
   return 0;
+}
+
+/* The activation a scaling mul reads: its non-constant operand, or -1. */
+static int scaled_operand(const Graph *g, const Node *n) {
+  if (n->op != OP_MUL) return -1;
+  for (int k = 0; k < 2; k++)
+    if (!g->values[n->inputs[k]].is_const) return n->inputs[k];
+  return -1;
+}
+
+/* What one layer of attention scores takes in: [mul by c ->] matmul(a, b) [-> mul by c]
+ * -> softmax. A scaling mul in front of an operand counts when the matmul is the only
+ * reader of its output (ONNX exports write q / sqrt(d) there); all factors multiply. */
+typedef struct ScoresPattern {
+  int in[2];   /* the values the layer reads (before any scaling in front) */
+  int pre[2];  /* the scaling node in front of operand k, or -1 */
+  int post;    /* the scaling node between matmul and softmax, or -1 */
+  int softmax; /* the softmax node */
+  double factor;
+} ScoresPattern;
+
+static bool scores_pattern(const Graph *g, int ni, ScoresPattern *sp) {
+  const Node *n = &g->nodes[ni];
+  if (n->op != OP_MATMUL) return false;
+  sp->factor = 1;
+  for (int k = 0; k < 2; k++) {
+    int v = n->inputs[k], pr = g->values[v].producer;
+    sp->in[k] = v;
+    sp->pre[k] = -1;
+    if (g->values[v].is_const || g->values[v].shape.rank < 2) return false;
+    int x = pr >= 0 ? scaled_operand(g, &g->nodes[pr]) : -1;
+    double f = x >= 0 ? scalar_factor(g, &g->nodes[pr], x) : 0;
+    if (f > 0 && sole_consumer(g, v) == ni && n->inputs[0] != n->inputs[1]) {
+      sp->in[k] = x;
+      sp->pre[k] = pr;
+      sp->factor *= f;
+    }
+  }
+  int next = sole_consumer(g, n->output);
+  sp->post = -1;
+  if (next >= 0 && g->nodes[next].op == OP_MUL) {
+    double f = scalar_factor(g, &g->nodes[next], n->output);
+    if (!(f > 0)) return false;
+    sp->factor *= f;
+    sp->post = next;
+    next = sole_consumer(g, g->nodes[next].output);
+  }
+  if (next < 0 || g->nodes[next].op != OP_SOFTMAX) return false;
+  sp->softmax = next;
+  return true;
+}
+
+bool q_scores_prescale(Q *q, int ni) {
+  const Graph *g = q->g;
+  int mm = sole_consumer(g, g->nodes[ni].output);
+  ScoresPattern sp;
+  if (mm < 0 || !scores_pattern(g, mm, &sp) || (sp.pre[0] != ni && sp.pre[1] != ni)) return false;
+  q->done[ni] = true; /* q_matmul_softmax, at the matmul, takes the factor */
+  return true;
 }
 
 bool q_matmul_softmax(Q *q, int ni) {
   Graph *g = q->g;
   const Node *n = &g->nodes[ni];
-  int a = n->inputs[0], b = n->inputs[1];
-  if (g->values[a].is_const || g->values[b].is_const) return false;
-  double factor = 1;
-  int next = sole_consumer(g, n->output), mul = -1;
-  if (next >= 0 && g->nodes[next].op == OP_MUL) {
-    factor = scalar_factor(g, &g->nodes[next], n->output);
-    if (!(factor > 0)) return false;
-    mul = next;
-    next = sole_consumer(g, g->nodes[next].output);
-  }
-  if (next < 0 || g->nodes[next].op != OP_SOFTMAX) return false;
-  const Node *sm = &g->nodes[next];
+  ScoresPattern sp;
+  if (!scores_pattern(g, ni, &sp)) return false;
+  const Node *sm = &g->nodes[sp.softmax];
   check_last_axis(g, sm);
-  if (g->values[a].shape.rank < 2 || g->values[b].shape.rank < 2) return false;
+  int a = sp.in[0], b = sp.in[1];
   ILayer *l = new_layer(q, IL_MATMUL_SOFTMAX, ni, sm->output);
-  if (mul >= 0) q->done[mul] = true;
-  q->done[next] = true;
-  l->fused = mul >= 0 ? xformat("mul %s, softmax %s", g->nodes[mul].name, sm->name) : xformat("softmax %s", sm->name);
+  StrBuf fused = {0};
+  for (int k = 0; k < 2; k++)
+    if (sp.pre[k] >= 0) {
+      q->done[sp.pre[k]] = true;
+      const Node *pre = &g->nodes[sp.pre[k]];
+      sb_printf(&fused, "%s %s (into the scores' scale), ", pre->folded ? "div" : "mul", pre->name);
+    }
+  if (sp.post >= 0) {
+    q->done[sp.post] = true;
+    sb_printf(&fused, "%s %s, ", g->nodes[sp.post].folded ? "div" : "mul", g->nodes[sp.post].name);
+  }
+  q->done[sp.softmax] = true;
+  sb_printf(&fused, "softmax %s", sm->name);
+  l->fused = fused.data;
   l->in[0] = a;
   l->in[1] = b;
   l->nin = 2;
@@ -124,7 +188,7 @@ bool q_matmul_softmax(Q *q, int ni) {
   int64_t batch = ms.batch;
   /* Scores are exact int32 products at s_a * s_b; the 1/sqrt(d) factor only moves
    * their scale. Shift them left until that scale is fine enough for i-exp. */
-  double s = qa->scale * qb->scale * factor;
+  double s = qa->scale * qb->scale * sp.factor;
   m->score_lshift = softmax_score_lshift(s);
   int64_t bound = (int64_t)m->k * qmax_of(qa->bits) * qmax_of(qb->bits);
   if ((bound << m->score_lshift) >= ((int64_t)1 << 31))
@@ -135,7 +199,7 @@ bool q_matmul_softmax(Q *q, int ni) {
   l->scratch_words = m->n;
   l->macs = batch * (int64_t)m->m * m->n * m->k;
   ilayer_add_note(l, "scores int32 at scale %.3g (s_a * s_b%s) << %d, |score| <= %lld; i-exp softmax, x0 = %d, "
-                  "probabilities at 2^-7", s, mul >= 0 ? " * factor" : "", m->score_lshift, (long long)bound,
+                  "probabilities at 2^-7", s, sp.factor != 1 ? " * factor" : "", m->score_lshift, (long long)bound,
                   (int)m->sm.x0);
   return true;
 }

@@ -27,7 +27,7 @@ static const char *const kernel_names[] = {
     [IL_MUL] = "mul",             [IL_LUT] = "lut",         [IL_TRANSPOSE] = "transpose",
     [IL_CONCAT] = "concat",       [IL_MATMUL] = "matmul",   [IL_IGELU] = "i-gelu",
     [IL_SOFTMAX] = "i-softmax",   [IL_MATMUL_SOFTMAX] = "matmul+i-softmax", [IL_LAYERNORM] = "layernorm",
-    [IL_EMBEDDING] = "embedding",
+    [IL_EMBEDDING] = "embedding", [IL_SLICE] = "slice", [IL_REDUCEMEAN] = "reducemean",
 };
 
 static const char *const method_keys[4] = {"max", "percentile", "mse", "entropy"};
@@ -56,6 +56,7 @@ static const sc_requant *layer_rq(const ILayer *l) {
   case IL_MUL: return &l->p.elt.out;
   case IL_MATMUL: return &l->p.mm.rq;
   case IL_IGELU: return &l->p.gelu.rq;
+  case IL_REDUCEMEAN: return &l->p.red.rq;
   case IL_CONCAT: return l->p.cat.rq ? &l->cat_rq[0] : NULL;
   default: return NULL;
   }

@@ -509,6 +509,8 @@ typedef enum ILayerKind {
   IL_MATMUL_SOFTMAX, /* attention scores: matmul, its scale, softmax over int32 rows */
   IL_LAYERNORM,      /* integer LayerNorm (Newton isqrt or L1), gamma/beta in its output stage */
   IL_EMBEDDING,      /* gather of int8 table rows (`weight`, the table at the output's scale) by int32 ids */
+  IL_SLICE,          /* strided copy along one axis; the output keeps the input's scale */
+  IL_REDUCEMEAN,     /* int32 sum over axes, one requantization carrying 1/count */
 } ILayerKind;
 
 /* What legalization did to a layer, for the report. */
@@ -551,6 +553,8 @@ typedef struct ILayer {
     sc_softmax_params sm;
     sc_matmul_softmax_params mmsm;
     sc_layernorm_params ln;
+    sc_slice_params slice;
+    sc_reducemean_params red;
   } p;
   int32_t scratch_words; /* int32 scratch the kernel needs (softmax rows), 0 if none */
   int8_t lut[256];
@@ -612,6 +616,9 @@ typedef struct FoldedBN {
 
 /* Folds batchnorm into the preceding conv2d/linear (float weights and bias). */
 void fold_batchnorm(Graph *g);
+/* fold_div.c: div by a constant (no zero in it) -> mul by its reciprocal, in the graph
+ * the integer program is made from; division by an activation is left alone. */
+void fold_const_div(Graph *g);
 /* Builds the integer program: value scales from calibration (or @quant), weight
  * codes, biases, requantization; fuses ReLU/ReLU6 into the producing layer. */
 IntProgram *quantize(Graph *g, CalibStats **stats, const Config *cfg);

@@ -253,6 +253,33 @@ typedef struct sc_matmul_params {
 } sc_matmul_params;
 void sc_matmul_s8(const sc_matmul_params *p, const int8_t *a, const int8_t *b, int8_t *y);
 
+/* Slice along one axis (data movement, scales equal in and out): x is `outer` blocks
+ * of len x inner codes; y is `outer` blocks of count x inner, with
+ * y[o][j][i] = x[o][start + j*step][i] (step >= 1, start + (count-1)*step < len). */
+typedef struct sc_slice_params {
+  int32_t outer, len, inner;
+  int32_t start, step, count;
+} sc_slice_params;
+void sc_slice_s8(const sc_slice_params *p, const int8_t *x, int8_t *y);
+
+/* Mean over a set of axes: x has shape dims[0..rank) (row major); each output, in the
+ * row-major order of the kept axes, is sc_requant_apply(&rq, 0, acc << lshift) with acc
+ * the int32 sum of its reduced elements, taken in row-major order of the reduced axes
+ * through the k-split of rq (sc_internal.h, sc_kacc). rq carries the 1/count (a shift
+ * when count is a power of two in shift mode, else a dyadic multiplier). A multiplier
+ * rounds its product to an integer before the shift; a sum of a few codes is small, so
+ * the compiler shifts it left first (lshift, and rq's shift grows by as much) until that
+ * rounding is a negligible part of an output step; legalization proves the shifted sum
+ * fits int32. The compiler merges adjacent axes of the same kind, so rank is small. */
+typedef struct sc_reducemean_params {
+  int rank;
+  int32_t dims[SC_MAX_RANK];
+  int32_t reduce[SC_MAX_RANK]; /* 1: axis reduced, 0: kept */
+  int lshift;                  /* 0..30: the sum's left shift before rq */
+  sc_requant rq;
+} sc_reducemean_params;
+void sc_reducemean_s8(const sc_reducemean_params *p, const int8_t *x, int8_t *y);
+
 /* ------------------------------------------------------------------ Transformer kernels
  * Integer-only Transformer ops (algorithms.md §5 I-BERT, §6 L1 LayerNorm). The
  * constants come from compiler/int_ops.c (igelu_derive, softmax_derive,

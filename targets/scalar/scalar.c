@@ -226,6 +226,27 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
     break;
   }
   case IL_EMBEDDING: break; /* the table emit.c wrote (c->weight) and three sizes in the call */
+  case IL_SLICE: {
+    const sc_slice_params *q = &l->p.slice;
+    sb_printf(out, "static const sc_slice_params %s_params = {\n", c->fn);
+    sb_printf(out, "    .outer = %d, .len = %d, .inner = %d,\n", (int)q->outer, (int)q->len, (int)q->inner);
+    sb_printf(out, "    .start = %d, .step = %d, .count = %d, /* a copy: the input's scale */\n};\n", (int)q->start,
+              (int)q->step, (int)q->count);
+    break;
+  }
+  case IL_REDUCEMEAN: {
+    const sc_reducemean_params *q = &l->p.red;
+    sb_printf(out, "static const sc_reducemean_params %s_params = {\n", c->fn);
+    sb_printf(out, "    .rank = %d,\n    .dims = ", q->rank);
+    put_ints(out, q->dims, q->rank);
+    sb_puts(out, ",\n    .reduce = ");
+    put_ints(out, q->reduce, q->rank);
+    sb_printf(out, ", /* 1: summed over */\n    .lshift = %d,%s\n    .rq = ", q->lshift,
+              q->lshift ? " /* the sum's left shift before the multiplier */" : "");
+    target_put_requant(out, c, &q->rq, "    ");
+    sb_puts(out, ",\n};\n");
+    break;
+  }
   }
 }
 
@@ -262,6 +283,8 @@ static void emit_body(StrBuf *out, const LayerCtx *c) {
     sb_printf(out, "  sc_matmul_softmax_s8(&%s_params, %s, %s, %s, scratch);\n", fn, c->in[0], c->in[1], y);
     break;
   case IL_LAYERNORM: sb_printf(out, "  sc_layernorm_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
+  case IL_SLICE: sb_printf(out, "  sc_slice_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
+  case IL_REDUCEMEAN: sb_printf(out, "  sc_reducemean_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
   case IL_EMBEDDING: {
     /* x points at the caller's int32 ids (the API's const int8_t *, 4-byte aligned). */
     const Shape *ys = &c->p->g->values[l->out].shape;
@@ -351,7 +374,9 @@ static const char *cannot_emit(const LayerCtx *c) {
   case IL_SOFTMAX:
   case IL_MATMUL_SOFTMAX:
   case IL_LAYERNORM:
-  case IL_EMBEDDING: return NULL;
+  case IL_EMBEDDING:
+  case IL_SLICE:
+  case IL_REDUCEMEAN: return NULL;
   }
   return "the scalar runtime has no kernel for this kind of layer";
 }

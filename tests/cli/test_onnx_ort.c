@@ -28,20 +28,29 @@ typedef struct Model {
   const char *label, *onnx;
   const char *input;   /* a committed .npy, or NULL: generate `dims` */
   const char *in_name; /* the model input's name in shiftc (the calibration tensor) */
-  int dims[3];         /* one sample's shape for generated inputs */
+  int dims[4];         /* one sample's shape for generated inputs (unused trailing entries 0) */
   const char *yaml;    /* committed configuration, or NULL: write one for the generated data */
-  int int8;            /* 1: the integer back end has every op; 0: float only (expects `why`) */
-  const char *why;     /* float-only models: what `compile` says */
+  int int8;            /* 1: the integer back end has every op; 0: float only (expects `why`);
+                        * 2: float only in this test (`why` says why it does not compile here) */
+  const char *why;     /* float-only models: what `compile` says, or why it is not run */
+  const char *shape;   /* --shape for a model with dynamic input dimensions, or NULL */
 } Model;
 
 static const Model models[] = {
-    {"digits_dwcnn", EX "digits_dwcnn.onnx", EX "sample.npy", NULL, {0}, EX "digits_dwcnn.yaml", 1, NULL},
-    {"digits_encoder13", EX "digits_encoder13.onnx", EX "sample.npy", NULL, {0}, EX "digits_dwcnn.yaml", 0, "no integer kernel"},
-    {"digits_encoder17", EX "digits_encoder17.onnx", EX "sample.npy", NULL, {0}, EX "digits_dwcnn.yaml", 0, "no integer kernel"},
-    {"digits_encoder2l", EX "digits_encoder2l.onnx", EX "sample.npy", NULL, {0}, EX "digits_dwcnn.yaml", 0, "no integer kernel"},
-    {"openwakeword hello_deepa", WW "hello_deepa.onnx", NULL, "onnx_Flatten_0", {1, 25, 96}, NULL, 1, NULL},
-    {"openwakeword hello_deepa_old", WW "hello_deepa_old.onnx", NULL, "onnx_Flatten_0", {1, 24, 96}, NULL, 1, NULL},
-    {"openwakeword namaste_deepa", WW "namaste_deepa.onnx", NULL, "onnx_Flatten_0", {1, 24, 96}, NULL, 1, NULL},
+    {"digits_dwcnn", EX "digits_dwcnn.onnx", EX "sample.npy", NULL, {0}, EX "digits_dwcnn.yaml", 1, NULL, NULL},
+    {"digits_encoder13", EX "digits_encoder13.onnx", EX "sample.npy", NULL, {0}, EX "digits_dwcnn.yaml", 1, NULL, NULL},
+    {"digits_encoder17", EX "digits_encoder17.onnx", EX "sample.npy", NULL, {0}, EX "digits_dwcnn.yaml", 1, NULL, NULL},
+    {"digits_encoder2l", EX "digits_encoder2l.onnx", EX "sample.npy", NULL, {0}, EX "digits_dwcnn.yaml", 1, NULL, NULL},
+    {"openwakeword hello_deepa", WW "hello_deepa.onnx", NULL, "onnx_Flatten_0", {1, 25, 96}, NULL, 1, NULL, NULL},
+    {"openwakeword hello_deepa_old", WW "hello_deepa_old.onnx", NULL, "onnx_Flatten_0", {1, 24, 96}, NULL, 1, NULL, NULL},
+    {"openwakeword namaste_deepa", WW "namaste_deepa.onnx", NULL, "onnx_Flatten_0", {1, 24, 96}, NULL, 1, NULL, NULL},
+    /* Opset 9 (Slice with attributes): float only here. Both compile to int8 and their goldens verify,
+     * but rec takes minutes under the sanitizers and, on uniform random inputs, neither keeps 10 dB
+     * SQNR through its MobileNetV3 blocks (README). */
+    {"PP-OCRv4 rec (opset 9)", OCR "ch_PP-OCRv4_rec_infer.onnx", NULL, "x", {1, 3, 48, 64}, NULL, 2,
+     "int8 not compiled here (minutes under ASan; SQNR on random inputs below 10 dB)", "x=[1,3,48,64]"},
+    {"PP-OCR mobile cls (opset 9)", OCR "ch_ppocr_mobile_v2.0_cls_infer.onnx", NULL, "x", {1, 3, 48, 192}, NULL, 2,
+     "int8 not compiled here (SQNR on random inputs below 10 dB)", "x=[1,3,48,192]"},
 };
 
 /* Third-party models that do not import, and the start of the message that stops them. */
@@ -49,8 +58,6 @@ static const struct {
   const char *label, *onnx, *shape, *stop;
 } stopped[] = {
     {"PP-OCRv4 det", OCR "ch_PP-OCRv4_det_infer.onnx", "x=[1,3,32,32]", "op Resize is not supported"},
-    {"PP-OCRv4 rec", OCR "ch_PP-OCRv4_rec_infer.onnx", "x=[1,3,48,64]", "opset 9 is not supported"},
-    {"PP-OCR mobile cls", OCR "ch_ppocr_mobile_v2.0_cls_infer.onnx", "x=[1,3,48,192]", "opset 9 is not supported"},
 };
 
 static const char *shiftc;
@@ -68,21 +75,26 @@ static float *npy_data(const char *path, size_t *n, char **whole) {
   return (float *)(b + h);
 }
 
-/* n samples of shape d0 x d1 x d2, uniform in [-1, 1) from a fixed xorshift stream:
- * the same bytes on every run. */
+/* n samples of shape d[0] x d[1] x ... (d[0] = 1, the batch; up to 4 dims, the unused 0),
+ * uniform in [-1, 1) from a fixed xorshift stream: the same bytes on every run. */
 static int write_npy(const char *path, int n, const int *d, uint32_t seed) {
   FILE *f = fopen(path, "wb");
   if (!f) return -1;
-  char hdr[128];
-  int hl = snprintf(hdr, sizeof hdr, "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d, %d), }", n, d[1],
-                    d[2]);
+  char hdr[160], dims[64] = "";
+  long per = 1;
+  for (int k = 1; k < 4 && d[k] > 0; k++) {
+    size_t used = strlen(dims);
+    snprintf(dims + used, sizeof dims - used, ", %d", d[k]);
+    per *= d[k];
+  }
+  int hl = snprintf(hdr, sizeof hdr, "{'descr': '<f4', 'fortran_order': False, 'shape': (%d%s), }", n, dims);
   while ((10 + hl + 1) % 64) hdr[hl++] = ' ';
   hdr[hl++] = '\n';
   unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hl & 255), (unsigned char)(hl >> 8)};
   fwrite(pre, 1, 10, f);
   fwrite(hdr, 1, (size_t)hl, f);
   uint32_t s = seed;
-  for (long k = 0; k < (long)n * d[0] * d[1] * d[2]; k++) {
+  for (long k = 0; k < (long)n * per; k++) {
     s ^= s << 13, s ^= s >> 17, s ^= s << 5;
     float v = (float)((double)(s >> 8) / 8388608.0 - 1.0); /* little-endian host assumed, as .npy '<f4' */
     fwrite(&v, 4, 1, f);
@@ -140,7 +152,8 @@ static void one_model(const Model *m, const char *tmp, int idx) {
 
   snprintf(label, sizeof label, "onnx ort %s: shiftc run --float within 1e-4 of ONNX Runtime", m->label);
   char *a_ort[] = {"node", "tests/ort/run_ort.js", (char *)m->onnx, ort_out, in, NULL};
-  char *a_sc[] = {(char *)shiftc, "run", (char *)m->onnx, "--float", "--input", in, "-o", sc_out, NULL};
+  char *a_sc[] = {(char *)shiftc, "run", (char *)m->onnx, "--float", "--input", in, "-o", sc_out,
+                  m->shape ? "--shape" : NULL, (char *)m->shape, NULL};
   if (run(label, a_ort, NULL) || run(label, a_sc, NULL)) return;
   size_t n1, n2;
   char *w1, *w2;
@@ -151,6 +164,10 @@ static void one_model(const Model *m, const char *tmp, int idx) {
           worst);
   printf("# %s: %zu outputs, max |shiftc - ORT| %.3g\n", m->label, n1, worst);
   free(w1), free(w2);
+  if (m->int8 == 2) {
+    printf("# %s: %s\n", m->label, m->why);
+    return;
+  }
 
   if (m->yaml)
     snprintf(yaml, sizeof yaml, "%s", m->yaml);

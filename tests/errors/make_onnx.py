@@ -38,7 +38,7 @@ xd = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])
 yd = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])
 save(model([helper.make_node("Relu", ["x"], ["y"], name="act")], [xd], [yd]), "onnx_dynamic.onnx")
 save(model([helper.make_node("MatMul", ["x", "w_missing"], ["y"], name="mm")], [x], [y]), "onnx_missing_init.onnx")
-save(model([helper.make_node("Relu", ["x"], ["y"], name="act")], [x], [y], opset=9), "onnx_opset9.onnx")
+save(model([helper.make_node("Relu", ["x"], ["y"], name="act")], [x], [y], opset=8), "onnx_opset8.onnx")
 zp = numpy_helper.from_array(np.array(3, dtype=np.int8), "zp")
 sc = numpy_helper.from_array(np.array(0.05, dtype=np.float32), "sc")
 save(model([helper.make_node("QuantizeLinear", ["x", "sc", "zp"], ["q"], name="q"),

@@ -5,7 +5,7 @@
  *
  * A case runs when the importer maps every op type in it; it must then pass. It is
  * listed, not silently skipped, when an op type is not supported (by name) or its
- * opset is outside 11..17; and when the importer declines a variant of a supported
+ * opset is outside 9..17; and when the importer declines a variant of a supported
  * op with a clear "not supported" error (reason printed). Each case runs in a forked
  * child, because the importer reports user errors by exiting. Prints per op type:
  * cases run / passed; `--markdown` prints the README table. */

@@ -846,6 +846,100 @@ static void test_concat(void) {
   fam_end(&f);
 }
 
+/* ------------------------------------------------------------ slice */
+
+static void test_slice(void) {
+  Fam f;
+  fam_begin(&f, "sc_slice_s8 (any outer/len/inner, start, step >= 1; empty slices)");
+  for (int c = 0; c < 400; c++) {
+    sc_slice_params p;
+    p.outer = rnd_range(0, 5);
+    p.len = rnd_range(1, 12);
+    p.inner = rnd_range(1, 6);
+    p.step = rnd(3) ? 1 : rnd_range(2, 5);
+    p.start = rnd_range(0, p.len); /* start == len: an empty slice */
+    int32_t room = p.len - p.start;
+    p.count = room == 0 ? 0 : rnd_range(0, (room + p.step - 1) / p.step); /* end anywhere in [start, len] */
+    size_t nx = (size_t)p.outer * p.len * p.inner, ny = (size_t)p.outer * p.count * p.inner;
+    int8_t *x = rnd_codes(nx, 127), *want = xmalloc(ny), *got = xmalloc(ny);
+    for (int32_t o = 0; o < p.outer; o++)
+      for (int32_t j = 0; j < p.count; j++)
+        for (int32_t i = 0; i < p.inner; i++)
+          want[((size_t)o * p.count + j) * p.inner + i] = x[((size_t)o * p.len + p.start + j * p.step) * p.inner + i];
+    sc_slice_s8(&p, x, got);
+    fam_compare(&f, got, want, (long)ny, "outer=%" PRId32 " len=%" PRId32 " inner=%" PRId32 " start=%" PRId32
+                " step=%" PRId32 " count=%" PRId32, p.outer, p.len, p.inner, p.start, p.step, p.count);
+    free(x), free(want), free(got);
+  }
+  fam_end(&f);
+}
+
+/* ------------------------------------------------------------ reducemean */
+
+/* Per output (kept axes in row-major order), its reduced elements in row-major order
+ * of the reduced axes, summed through r_reduce (the k-split) and requantized. */
+static void reducemean_case(Fam *f, int want_split) {
+  sc_reducemean_params p;
+  memset(&p, 0, sizeof p);
+  long total, count;
+  do {
+    p.rank = rnd_range(0, SC_MAX_RANK);
+    total = 1, count = 1;
+    for (int d = 0; d < p.rank; d++) {
+      p.dims[d] = rnd_range(1, 5);
+      p.reduce[d] = rnd(2);
+      total *= p.dims[d];
+      if (p.reduce[d]) count *= p.dims[d];
+    }
+  } while (total > 1200);
+  int8_t *x = rnd_codes((size_t)total, 127);
+  long nout = total / count;
+  int64_t *acc = xmalloc(sizeof *acc * (size_t)(nout ? nout : 1)), *terms = xmalloc(sizeof *terms * (size_t)count);
+  int32_t k_chunk;
+  int pre;
+  pick_split((int)count, want_split, &k_chunk, &pre);
+  /* Sometimes the sum's left shift, kept as the compiler keeps it: |sum| << L < 2^30. */
+  p.lshift = want_split || rnd(2) ? 0 : rnd_range(0, 29 - bitlen(count * 127));
+  int64_t maxabs = 1;
+  for (long o = 0; o < nout; o++) {
+    long t = 0;
+    for (long e = 0; e < total; e++) { /* the elements of output o, in input order */
+      long rem = e, ko = 0, kmul = 1;
+      for (int d = p.rank - 1; d >= 0; d--) {
+        long i = rem % p.dims[d];
+        rem /= p.dims[d];
+        if (!p.reduce[d]) ko += i * kmul, kmul *= p.dims[d];
+      }
+      if (ko == o) terms[t++] = x[e];
+    }
+    acc[o] = r_reduce(terms, (int)count, 0, k_chunk, pre) * ((int64_t)1 << p.lshift);
+    if ((acc[o] < 0 ? -acc[o] : acc[o]) > maxabs) maxabs = acc[o] < 0 ? -acc[o] : acc[o];
+  }
+  RqSpec rs;
+  make_rq(&rs, f, 1, maxabs, k_chunk, pre);
+  p.rq = rs.rq;
+  int8_t *want = xmalloc((size_t)(nout ? nout : 1)), *got = xmalloc((size_t)(nout ? nout : 1));
+  for (long o = 0; o < nout; o++) want[o] = r_requant(&p.rq, 0, acc[o]);
+  sc_reducemean_s8(&p, x, got);
+  char desc[256], rqd[256];
+  int len = snprintf(desc, sizeof desc, "lshift=%d rank=%d dims/reduce=", p.lshift, p.rank);
+  for (int d = 0; d < p.rank; d++)
+    len += snprintf(desc + len, sizeof desc - (size_t)len, "%s%" PRId32 "/%" PRId32, d ? "," : "", p.dims[d],
+                    p.reduce[d]);
+  fam_compare(f, got, want, nout, "%s %s", desc, rq_desc(&p.rq, rqd, sizeof rqd));
+  free(x), free(acc), free(terms), free(want), free(got);
+}
+
+static void test_reducemean(void) {
+  Fam f;
+  fam_begin(&f, "sc_reducemean_s8 (rank 0..6, any reduced set, shift / dyadic, sum shifted left)");
+  for (int c = 0; c < 400; c++) reducemean_case(&f, 0);
+  fam_end(&f);
+  fam_begin(&f, "sc_reducemean_s8 with a k-split sum");
+  for (int c = 0; c < 300; c++) reducemean_case(&f, 1);
+  fam_end(&f);
+}
+
 /* ------------------------------------------------------------ fixed cases */
 
 /* A few hand-computed values, so the references above are themselves anchored. */
@@ -912,5 +1006,7 @@ int main(void) {
   test_lut();
   test_transpose();
   test_concat();
+  test_slice();
+  test_reducemean();
   return t_exit_status();
 }
