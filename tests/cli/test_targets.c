@@ -41,6 +41,7 @@ static const Model models[] = {
     {"digits_vit", "examples/digits_vit/digits_vit.nn", "examples/digits_vit/digits_vit.yaml", false},
     {"digits_vit_l1", "examples/digits_vit_l1/digits_vit_l1.nn", "examples/digits_vit_l1/digits_vit_l1.yaml", false},
     {"digits_dwcnn", "examples/onnx_digits/digits_dwcnn.onnx", "examples/onnx_digits/digits_dwcnn.yaml", false},
+    {"digits_encoder2l", "examples/onnx_digits/digits_encoder2l.onnx", "examples/onnx_digits/digits_dwcnn.yaml", false},
     {"simd_mix", "tests/targets/simd_mix.nn", "tests/targets/simd_mix.yaml", false},
 };
 static const char *modes[] = {"shift", "dyadic"};
