@@ -145,6 +145,44 @@ void packed_emit_layer(StrBuf *out, const LayerCtx *c) {
   }
 }
 
+/* The integer Transformer ops on the ISA's kernels (sc_simd.h, end): i-GELU, tables,
+ * softmax, fused attention scores + softmax, LayerNorm; their scalar params serve. The
+ * fused kernel's scratch (b repacked, a block of rows of scores) lives on the stack:
+ * shapes whose scratch would pass SC_MMSM_STACK_MAX words stay on the scalar kernel.
+ * False when the layer is none of these (the caller emits it otherwise). */
+#define SC_MMSM_STACK_MAX 65536
+bool packed_emit_transformer(StrBuf *out, const LayerCtx *c) {
+  const ILayer *l = c->l;
+  const char *fn = c->fn, *y = c->out;
+  switch (l->kind) {
+  case IL_IGELU:
+    sb_printf(out, "  sc_igelu_s8_simd(&%s_params, %lld /* codes */, %s, %s);\n", fn,
+              (long long)shape_numel(&c->p->g->values[l->in[0]].shape), c->in[0], y);
+    return true;
+  case IL_LUT:
+    sb_printf(out, "  sc_lut_s8_simd(%d /* codes */, %s, %s, %s);\n", (int)l->lut_n, c->table, c->in[0], y);
+    return true;
+  case IL_SOFTMAX: {
+    const Shape *s = &c->p->g->values[l->in[0]].shape;
+    sb_printf(out, "  int32_t scratch[%d];\n", (int)l->scratch_words);
+    sb_printf(out, "  sc_softmax_s8_simd(&%s_params, %lld /* rows */, %d /* per row */, %s, %s, scratch);\n", fn,
+              (long long)(shape_numel(s) / l->scratch_words), (int)l->scratch_words, c->in[0], y);
+    return true;
+  }
+  case IL_MATMUL_SOFTMAX: {
+    const sc_matmul_softmax_params *q = &l->p.mmsm;
+    int64_t words = SC_MATMUL_SOFTMAX_SCRATCH((int64_t)q->k, (int64_t)q->n);
+    if (words > SC_MMSM_STACK_MAX) return false;
+    sb_printf(out, "  int32_t scratch[%lld]; /* b repacked as int16 pairs, %d rows of scores */\n", (long long)words,
+              SC_MMSM_ROWS);
+    sb_printf(out, "  sc_matmul_softmax_s8_simd(&%s_params, %s, %s, %s, scratch);\n", fn, c->in[0], c->in[1], y);
+    return true;
+  }
+  case IL_LAYERNORM: sb_printf(out, "  sc_layernorm_s8_simd(&%s_params, %s, %s);\n", fn, c->in[0], y); return true;
+  default: return false;
+  }
+}
+
 const char *packed_cannot_emit(const LayerCtx *c) {
   return target_scalar.cannot_emit ? target_scalar.cannot_emit(c) : NULL;
 }
