@@ -106,9 +106,6 @@ bool packed_packs_weights(const LayerCtx *c);
 void packed_emit_data(StrBuf *out, const LayerCtx *c);
 void packed_emit_layer(StrBuf *out, const LayerCtx *c);
 const char *packed_cannot_emit(const LayerCtx *c);
-/* packed.c: the integer Transformer ops (i-GELU, lut, softmax, matmul_softmax, LayerNorm)
- * on the ISA's kernels of sc_simd.h; false (nothing written) for any other layer. */
-bool packed_emit_transformer(StrBuf *out, const LayerCtx *c);
 /* The packed layout of `groups` weight matrices of n rows by k codes (row major, one
  * after the other): *count bytes, allocated. */
 int8_t *pack_weights(const int8_t *w, int groups, int n, int k, int64_t *count);

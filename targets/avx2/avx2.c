@@ -3,11 +3,6 @@
  * runtime/avx2/. */
 #include "../target.h"
 
-/* The packed emitter, with the Transformer ops on the AVX2 kernels too. */
-static void avx2_emit_layer(StrBuf *out, const LayerCtx *c) {
-  if (!packed_emit_transformer(out, c)) packed_emit_layer(out, c);
-}
-
 static const char *const avx2_runtime[] = {"shiftc_rt.h", "sc_internal.h", "sc_*.c", "simd/sc_*", "avx2/sc_*", NULL};
 
 const Target target_avx2 = {
@@ -17,7 +12,7 @@ const Target target_avx2 = {
     .cflags = "-mavx2 -mfma",
     .runtime_files = avx2_runtime,
     .emit_layer_data = packed_emit_data,
-    .emit_layer = avx2_emit_layer,
+    .emit_layer = packed_emit_layer,
     .packs_weights = packed_packs_weights,
     .cannot_emit = packed_cannot_emit,
     .includes = "#include \"sc_simd.h\"\n",

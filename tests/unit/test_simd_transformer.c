@@ -7,8 +7,7 @@
  * to a cases.h, and tests/targets/transformer_check.c is built with them, the scalar
  * kernels and each ISA's SIMD kernels, and run:
  *   avx2  natively (when the CPU has AVX2) and under qemu-x86_64 -cpu Haswell (no AVX-512)
- *   neon  the table lookup and i-GELU, AArch64 under qemu-aarch64 -cpu cortex-a53 and
- *         ARMv7 (-mfpu=neon) under qemu-arm
+ *   neon  AArch64 under qemu-aarch64 -cpu cortex-a53 and ARMv7 (-mfpu=neon) under qemu-arm
  * Tools that are missing skip their checks with a note. Deterministic (fixed seeds). */
 #include <math.h>
 #include <stdio.h>
@@ -162,14 +161,15 @@ int main(void) {
                        "runtime/sc_matmul_softmax_s8.c runtime/sc_layernorm_s8.c runtime/simd/sc_igelu_s8_simd.c";
   const char *avx2 = "runtime/avx2/sc_lut_s8_avx2.c runtime/avx2/sc_softmax_s8_avx2.c "
                      "runtime/avx2/sc_matmul_softmax_s8_avx2.c runtime/avx2/sc_layernorm_s8_avx2.c";
-  const char *neon = "runtime/neon/sc_lut_s8_neon.c";
+  const char *neon = "runtime/neon/sc_lut_s8_neon.c runtime/neon/sc_softmax_s8_neon.c "
+                     "runtime/neon/sc_matmul_softmax_s8_neon.c runtime/neon/sc_layernorm_s8_neon.c";
   Isa isas[] = {
       {"avx2 (native)", "gcc", "-mavx2 -mfma", "avx2", avx2, {NULL}, gcc && cpu_avx2},
       {"avx2 (qemu-x86_64 -cpu Haswell)", "gcc", "-mavx2 -mfma", "avx2", avx2, {"qemu-x86_64", "-cpu", "Haswell", NULL},
        gcc && qx86},
-      {"neon AArch64 (qemu-aarch64 -cpu cortex-a53)", "aarch64-linux-gnu-gcc", "-DCHECK_LUT_ONLY", "neon", neon,
+      {"neon AArch64 (qemu-aarch64 -cpu cortex-a53)", "aarch64-linux-gnu-gcc", "", "neon", neon,
        {"qemu-aarch64", "-L", "/usr/aarch64-linux-gnu", "-cpu", "cortex-a53", NULL}, a64},
-      {"neon ARMv7 (qemu-arm)", "arm-linux-gnueabihf-gcc", "-mfpu=neon -DCHECK_LUT_ONLY", "neon", neon,
+      {"neon ARMv7 (qemu-arm)", "arm-linux-gnueabihf-gcc", "-mfpu=neon", "neon", neon,
        {"qemu-arm", "-L", "/usr/arm-linux-gnueabihf", NULL}, a32},
   };
   for (size_t i = 0; i < sizeof isas / sizeof *isas; i++) {
