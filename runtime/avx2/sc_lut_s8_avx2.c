@@ -23,7 +23,8 @@ void sc_lut_s8_simd(int32_t n, const int8_t table[256], const int8_t *x, int8_t 
       }
   __m256i dv[2][8];
   for (int h = 0; h < 2; h++)
-    for (int i = 0; i < 8; i++) dv[h][i] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)d[h][i]));
+    for (int i = 0; i < 8; i++)
+      dv[h][i] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)d[h][i]));
   const __m256i sixteen = _mm256_set1_epi8(16), flip = _mm256_set1_epi8((char)0x80);
   int32_t i = 0;
   for (; i + 32 <= n; i += 32) {

@@ -55,7 +55,8 @@ void sc_softmax_row_simd(const sc_softmax_params *p, int32_t n, const int32_t *x
   }
   const int32_t n8 = n & ~7;
   __m256i vm = _mm256_loadu_si256((const __m256i *)(const void *)x);
-  for (int32_t j = 8; j < n8; j += 8) vm = _mm256_max_epi32(vm, _mm256_loadu_si256((const __m256i *)(const void *)(x + j)));
+  for (int32_t j = 8; j < n8; j += 8)
+    vm = _mm256_max_epi32(vm, _mm256_loadu_si256((const __m256i *)(const void *)(x + j)));
   int32_t max = sc_avx2_hmax(vm);
   for (int32_t j = n8; j < n; j++)
     if (x[j] > max) max = x[j];

@@ -77,7 +77,8 @@ void sc_softmax_row_simd(const sc_softmax_params *p, int32_t n, const int32_t *x
   const uint32_t f = (uint32_t)(((int64_t)1 << 31) / sum); /* sum >= 2^14: f <= 2^17 */
   const uint32x4_t rnd = vdupq_n_u32(1u << 23), cap = vdupq_n_u32(127);
   for (int32_t j = 0; j < n8; j += 8) {
-    uint32x4_t e0 = vreinterpretq_u32_s32(vld1q_s32(scratch + j)), e1 = vreinterpretq_u32_s32(vld1q_s32(scratch + j + 4));
+    uint32x4_t e0 = vreinterpretq_u32_s32(vld1q_s32(scratch + j));
+    uint32x4_t e1 = vreinterpretq_u32_s32(vld1q_s32(scratch + j + 4));
     uint32x4_t o0 = vminq_u32(vshrq_n_u32(vmlaq_n_u32(rnd, e0, f), 24), cap);
     uint32x4_t o1 = vminq_u32(vshrq_n_u32(vmlaq_n_u32(rnd, e1, f), 24), cap);
     sc_neon_store8_s8(y + j, vreinterpretq_s32_u32(o0), vreinterpretq_s32_u32(o1));

@@ -122,9 +122,10 @@ void sc_softmax_s8_simd(const sc_softmax_params *p, int32_t rows, int32_t n, con
                         int32_t *scratch);
 
 /* As sc_matmul_softmax_s8, with a larger scratch of SC_MATMUL_SOFTMAX_SCRATCH(k, n) int32
- * words: b of one batch repacked as int16 pairs of rows (kk, kk+1) per column (k rounded
- * up to even, n to a multiple of 16, zero padded), the int16 pairs of SC_MMSM_ROWS rows
- * of a, and the scores of those rows: every b element is loaded once per block of rows. */
+ * words, in this order: b of one batch repacked as int16 pairs of rows (kk, kk+1) per
+ * column (k rounded up to even, n to a multiple of 16, zero padded; AVX2's vpmaddwd
+ * layout, NEON reads b as it is), the int16 pairs of SC_MMSM_ROWS rows of a, and the
+ * scores of those rows: every b element is loaded once per block of rows. */
 #define SC_MMSM_ROWS 4
 #define SC_MMSM_NPAD(n) (((n) + 15) / 16 * 16)
 #define SC_MMSM_KP(k) (((k) + 1) / 2)
