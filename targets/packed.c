@@ -1,8 +1,9 @@
 /* packed.c — the emitter the SIMD families (targets/neon, targets/avx2) share. A layer
  * with a SIMD kernel calls it: conv2d and linear through the packed-weight GEMM of
  * runtime/simd/sc_simd.h (weights packed here, at compile time, in the order the
- * micro-kernel reads them), matmul, max pooling and add/sub/mul (operands contiguous
- * along the last axis) through the ISA's kernels. Every other
+ * micro-kernel reads them), matmul, max pooling, add/sub/mul (operands contiguous
+ * along the last axis) and the integer Transformer ops (i-GELU, table lookup, softmax,
+ * fused attention scores + softmax, LayerNorm) through the ISA's kernels. Every other
  * layer — and any layer kind added later — goes to the scalar target's emitter, whose
  * runtime kernels every SIMD target also copies: bit-exact by construction.
  * Which ISA runs is decided by the runtime files the target copies
@@ -149,6 +150,44 @@ void packed_emit_data(StrBuf *out, const LayerCtx *c) {
   if (target_scalar.emit_layer_data) target_scalar.emit_layer_data(out, c);
 }
 
+/* The integer Transformer ops on the ISA's kernels (sc_simd.h, end): i-GELU, tables,
+ * softmax, fused attention scores + softmax, LayerNorm; their scalar params serve. The
+ * fused kernel's scratch (b repacked for AVX2, a block of rows of scores) lives on the stack:
+ * shapes whose scratch would pass SC_MMSM_STACK_MAX words stay on the scalar kernel.
+ * False when the layer is none of these (the caller emits it otherwise). */
+#define SC_MMSM_STACK_MAX 65536
+static bool emit_transformer(StrBuf *out, const LayerCtx *c) {
+  const ILayer *l = c->l;
+  const char *fn = c->fn, *y = c->out;
+  switch (l->kind) {
+  case IL_IGELU:
+    sb_printf(out, "  sc_igelu_s8_simd(&%s_params, %lld /* codes */, %s, %s);\n", fn,
+              (long long)shape_numel(&c->p->g->values[l->in[0]].shape), c->in[0], y);
+    return true;
+  case IL_LUT:
+    sb_printf(out, "  sc_lut_s8_simd(%d /* codes */, %s, %s, %s);\n", (int)l->lut_n, c->table, c->in[0], y);
+    return true;
+  case IL_SOFTMAX: {
+    const Shape *s = &c->p->g->values[l->in[0]].shape;
+    sb_printf(out, "  int32_t scratch[%d];\n", (int)l->scratch_words);
+    sb_printf(out, "  sc_softmax_s8_simd(&%s_params, %lld /* rows */, %d /* per row */, %s, %s, scratch);\n", fn,
+              (long long)(shape_numel(s) / l->scratch_words), (int)l->scratch_words, c->in[0], y);
+    return true;
+  }
+  case IL_MATMUL_SOFTMAX: {
+    const sc_matmul_softmax_params *q = &l->p.mmsm;
+    int64_t words = SC_MATMUL_SOFTMAX_SCRATCH((int64_t)q->k, (int64_t)q->n);
+    if (words > SC_MMSM_STACK_MAX) return false;
+    sb_printf(out, "  int32_t scratch[%lld]; /* SC_MATMUL_SOFTMAX_SCRATCH(%d, %d): packed b, %d rows of scores */\n",
+              (long long)words, q->k, q->n, SC_MMSM_ROWS);
+    sb_printf(out, "  sc_matmul_softmax_s8_simd(&%s_params, %s, %s, %s, scratch);\n", fn, c->in[0], c->in[1], y);
+    return true;
+  }
+  case IL_LAYERNORM: sb_printf(out, "  sc_layernorm_s8_simd(&%s_params, %s, %s);\n", fn, c->in[0], y); return true;
+  default: return false;
+  }
+}
+
 void packed_emit_layer(StrBuf *out, const LayerCtx *c) {
   const ILayer *l = c->l;
   if (packed_packs_weights(c)) {
@@ -161,6 +200,8 @@ void packed_emit_layer(StrBuf *out, const LayerCtx *c) {
   } else if (simd_eltwise(c)) {
     const char *k = l->kind == IL_ADD ? "add" : l->kind == IL_SUB ? "sub" : "mul";
     sb_printf(out, "  sc_%s_s8_simd(&%s_params, %s, %s, %s);\n", k, c->fn, c->in[0], c->in[1], c->out);
+  } else if (emit_transformer(out, c)) {
+    /* written */
   } else {
     if (l->kind == IL_CONV2D || l->kind == IL_LINEAR || l->kind == IL_MATMUL)
       sb_puts(out, "  /* the scalar kernel: legalization split this layer's reduction */\n");

@@ -87,4 +87,34 @@ static inline __m256i sc_avx2_dpbusd(__m256i c, __m256i a, __m256i b) {
 #endif
 }
 
+/* The horizontal max / sum of 8 int32 lanes. */
+static inline int32_t sc_avx2_hmax(__m256i v) {
+  __m128i m = _mm_max_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  m = _mm_max_epi32(m, _mm_shuffle_epi32(m, 0x4E));
+  m = _mm_max_epi32(m, _mm_shuffle_epi32(m, 0xB1));
+  return _mm_cvtsi128_si32(m);
+}
+
+static inline int32_t sc_avx2_hsum(__m256i v) {
+  __m128i m = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0x4E));
+  m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0xB1));
+  return _mm_cvtsi128_si32(m);
+}
+
+/* Stores 8 int32 lanes that lie in [-128, 127] as 8 int8 codes. */
+static inline void sc_avx2_store8_s8(int8_t *y, __m256i v) {
+  __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(v, v), v); /* bytes 0-3: lanes 0-3; 16-19: lanes 4-7 */
+  __m128i lo = _mm256_castsi256_si128(p), hi = _mm256_extracti128_si256(p, 1);
+  _mm_storel_epi64((__m128i *)(void *)y, _mm_unpacklo_epi32(lo, hi));
+}
+
+/* Arithmetic right shift of 4 int64 lanes by n in 0..63 (AVX2 has no vpsraq): the logical
+ * shift, with the sign bits shifted in from a mask of the negative lanes. */
+static inline __m256i sc_avx2_sra64(__m256i x, int n) {
+  __m256i neg = _mm256_cmpgt_epi64(_mm256_setzero_si256(), x);
+  __m256i r = _mm256_srl_epi64(x, _mm_cvtsi32_si128(n));
+  return _mm256_or_si256(r, _mm256_sll_epi64(neg, _mm_cvtsi32_si128(64 - n))); /* n = 0: shift by 64 gives 0 */
+}
+
 #endif

@@ -54,4 +54,28 @@ static inline int32x4_t sc_neon_dot16(int32x4_t acc, int8x16_t a, int8x16_t w) {
 #endif
 #endif
 
+/* The horizontal max / sum of 4 int32 lanes. */
+static inline int32_t sc_neon_hmax(int32x4_t v) {
+#if defined(__aarch64__)
+  return vmaxvq_s32(v);
+#else
+  int32x2_t m = vpmax_s32(vget_low_s32(v), vget_high_s32(v));
+  return vget_lane_s32(vpmax_s32(m, m), 0);
+#endif
+}
+
+static inline int32_t sc_neon_hsum(int32x4_t v) {
+#if defined(__aarch64__)
+  return vaddvq_s32(v);
+#else
+  int32x2_t m = vpadd_s32(vget_low_s32(v), vget_high_s32(v));
+  return vget_lane_s32(vpadd_s32(m, m), 0);
+#endif
+}
+
+/* Stores 8 int32 lanes (a: 0-3, b: 4-7) that lie in [-128, 127] as 8 int8 codes. */
+static inline void sc_neon_store8_s8(int8_t *y, int32x4_t a, int32x4_t b) {
+  vst1_s8(y, vmovn_s16(vcombine_s16(vmovn_s32(a), vmovn_s32(b))));
+}
+
 #endif

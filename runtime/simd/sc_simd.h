@@ -141,4 +141,44 @@ void sc_sub_s8_simd(const sc_eltwise_params *p, const int8_t *a, const int8_t *b
 void sc_mul_s8_simd(const sc_eltwise_params *p, const int8_t *a, const int8_t *b, int8_t *y);
 void sc_eltwise_row_s8(const sc_eltwise_params *p, int op, const int8_t *a, const int8_t *b, int8_t *y, int32_t n);
 
+/* ------------------------------------------------------------------ Transformer kernels
+ * The integer Transformer ops of shiftc_rt.h (i-GELU, table lookup, i-exp softmax, the
+ * fused attention scores + softmax, LayerNorm), one file per op and ISA
+ * (runtime/<isa>/sc_<op>_<isa>.c), bit-identical to the scalar kernels for every input:
+ * the same int32/int64 intermediate values, the same rounding helpers. The scalar
+ * params structs serve as they are. */
+
+/* y[i] = table[x[i] + 128], as sc_lut_s8 (x and y may be the same buffer). */
+void sc_lut_s8_simd(int32_t n, const int8_t table[256], const int8_t *x, int8_t *y);
+
+/* As sc_igelu_s8. i-GELU is a function of one int8 code: the kernel evaluates the scalar
+ * helpers (sc_igelu_s32, sc_requant_apply) once per code into a 256-entry table, then
+ * looks every element up with sc_lut_s8_simd; short tensors go to sc_igelu_s8. */
+void sc_igelu_s8_simd(const sc_igelu_params *p, int32_t n, const int8_t *x, int8_t *y);
+
+/* One softmax row as sc_softmax_row_shifted (sc_internal.h): n int32 scores x, each
+ * (x - max) << lshift; e written over scratch (which may alias x), probabilities to y. */
+void sc_softmax_row_simd(const sc_softmax_params *p, int32_t n, const int32_t *x, int lshift, int8_t *y,
+                         int32_t *scratch);
+/* As sc_softmax_s8 (scratch: n int32). */
+void sc_softmax_s8_simd(const sc_softmax_params *p, int32_t rows, int32_t n, const int8_t *x, int8_t *y,
+                        int32_t *scratch);
+
+/* As sc_matmul_softmax_s8, with a larger scratch of SC_MATMUL_SOFTMAX_SCRATCH(k, n) int32
+ * words, in this order: b of one batch repacked as int16 pairs of rows (kk, kk+1) per
+ * column (k rounded up to even, n to a multiple of 16, zero padded; AVX2's vpmaddwd
+ * layout, NEON reads b as it is), the int16 pairs of SC_MMSM_ROWS rows of a, and the
+ * scores of those rows: every b element is loaded once per block of rows. */
+#define SC_MMSM_ROWS 4
+#define SC_MMSM_NPAD(n) (((n) + 15) / 16 * 16)
+#define SC_MMSM_KP(k) (((k) + 1) / 2)
+#define SC_MATMUL_SOFTMAX_SCRATCH(k, n) \
+  (SC_MMSM_KP(k) * SC_MMSM_NPAD(n) + SC_MMSM_ROWS * SC_MMSM_KP(k) + SC_MMSM_ROWS * SC_MMSM_NPAD(n))
+void sc_matmul_softmax_s8_simd(const sc_matmul_softmax_params *p, const int8_t *a, const int8_t *b, int8_t *y,
+                               int32_t *scratch);
+
+/* As sc_layernorm_s8 (x and y may be the same buffer), for rows shorter than 2^15 codes
+ * (the L1 form's normalized values then fit int32); longer rows go to the scalar kernel. */
+void sc_layernorm_s8_simd(const sc_layernorm_params *p, const int8_t *x, int8_t *y);
+
 #endif

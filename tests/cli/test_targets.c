@@ -211,6 +211,23 @@ static void check_dotprod(const Model *m, const char *mode, const char *dir, con
   free(prog);
 }
 
+/* The Transformer examples reach the SIMD kernels of the integer Transformer ops
+ * (sc_simd.h, end): the generated code calls them rather than the scalar ones. */
+static void check_transformer_calls(const Model *m, const char *mode, const char *target, const char *dir) {
+  if (strncmp(m->name, "digits_vit", 10) != 0) return;
+  static const char *const calls[] = {"sc_igelu_s8_simd(", "sc_matmul_softmax_s8_simd(", "sc_layernorm_s8_simd("};
+  char *path = t_fmt("%s/%s.c", dir, m->name);
+  char *src = t_read_file(path, NULL);
+  for (size_t i = 0; i < sizeof calls / sizeof *calls; i++) {
+    char label[256];
+    snprintf(label, sizeof label, "targets %s %s %s: the generated code calls %.*s", m->name, mode, target,
+             (int)strlen(calls[i]) - 1, calls[i]);
+    t_check(src && strstr(src, calls[i]), label, "not in %s", path);
+  }
+  free(src);
+  free(path);
+}
+
 /* A check program of tests/targets/ (name_check.c, plus the ISA's runtime files `kernel`
  * when not NULL: "sc_packed_gemm" -> runtime/<isa>/sc_packed_gemm_*.c) built and run
  * per ISA; it must print "<name>: ... 0 mismatches". */
@@ -312,6 +329,7 @@ int main(void) {
         bool ok = t_check(r.status == 0, label, "status %d:\n%s%s", r.status, r.out, r.err);
         t_run_free(&r);
         if (ok) {
+          check_transformer_calls(m, modes[k], targets[t], dir);
           if (t == 0) check_avx2(m, modes[k], dir, want);
           else if (t == 1) check_neon(m, modes[k], dir, want);
           else if (t == 2) check_dotprod(m, modes[k], dir, want);
