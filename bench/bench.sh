@@ -10,6 +10,9 @@
 #   2. for NEON, llvm-mca's cycle estimate per multiply-accumulate of the packed GEMM
 #      micro-kernel's inner loop (runtime/neon/sc_packed_gemm_neon.c, clang -O2), for
 #      neon and neon-dotprod on Cortex-A72 and Cortex-A55.
+# Between 1 and 2, bench/peers.sh: oneDNN, XNNPACK and ONNX Runtime beside shiftc on the
+# layer's GEMMs and on the whole layer (build/bench/peers.md). BENCH_PEERS_ONLY=1 runs only
+# the BERT layer's latencies and the peers.
 # Usage: bench/bench.sh [SHIFTC] ; ROUNDS=9 MS=200 by default; MODELS to choose.
 set -eu
 cd "$(dirname "$0")/.."
@@ -17,6 +20,8 @@ SHIFTC=${1:-./shiftc}
 ROUNDS=${ROUNDS:-9}
 MS=${MS:-200}
 OUT=build/bench
+PEERS_ONLY=${BENCH_PEERS_ONLY:-0}
+[ "$PEERS_ONLY" = 1 ] && MODELS=${MODELS:-bert_layer}
 MODELS=${MODELS:-"digits_mlp digits_cnn mnist_cnn digits_cnn_w4 digits_vit digits_vit_l1 bert_layer"}
 VARIANTS="float32 scalar avx2"
 CC=${CC:-gcc}
@@ -83,6 +88,9 @@ done
 } >>"$RES.tmp"
 mv "$RES.tmp" "$RES"
 echo "(table: $RES)"
+
+ROUNDS=$ROUNDS MS=$MS CC=$CC sh bench/peers.sh "$SHIFTC"
+[ "$PEERS_ONLY" = 1 ] && exit 0
 
 echo
 echo "== NEON: llvm-mca cycles per multiply-accumulate, packed GEMM inner loop (8 channels x 16 codes)"
