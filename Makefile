@@ -156,6 +156,14 @@ $(B)/bert/bert_layer.safetensors: $(B)/tools/gen_bert tests/models/bert_layer.nn
 bench: shiftc $(B)/bert/bert_layer.safetensors
 	sh bench/bench.sh ./shiftc
 
+# Within make bench, the peers (oneDNN, XNNPACK, ONNX Runtime: bench/peers.sh) beside shiftc
+# on the BERT layer's GEMMs and the whole layer, into build/bench/peers.md; bench-peers runs
+# only that part (and the layer's own latencies it compares with). Peers not installed are
+# skipped with how to install them.
+.PHONY: bench-peers
+bench-peers: shiftc $(B)/bert/bert_layer.safetensors
+	BENCH_PEERS_ONLY=1 sh bench/bench.sh ./shiftc
+
 clean:
 	rm -rf $(B) shiftc
 

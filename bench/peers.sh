@@ -19,6 +19,7 @@
 #      against `shiftc run --float` on one input.
 # A peer that is not installed is skipped with a line saying how to install it.
 # Usage: bench/peers.sh [SHIFTC] ; ROUNDS, MS and CC as for bench.sh.
+# shellcheck disable=SC2086,SC3013 # CFLAGS is a word list; dash's and bash's test have -nt
 set -eu
 cd "$(dirname "$0")/.."
 SHIFTC=${1:-./shiftc}
@@ -31,7 +32,7 @@ PY=${PYTHON:-/usr/bin/python3}
 mkdir -p "$P"
 export OMP_NUM_THREADS=1 # oneDNN's Debian build runs on OpenMP
 
-CFLAGS="-std=c99 -O2 -Wall -Wextra -Ibench"
+CFLAGS="-std=c99 -O2 -Wall -Wextra -Ibench" # split into words where used
 echo
 echo "== peers on the BERT layer's weight GEMMs (M=128), one thread, $ROUNDS interleaved rounds of ${MS} ms per series"
 
@@ -41,8 +42,8 @@ $CC $CFLAGS -mavx2 -mfma -Iruntime -Iruntime/simd -Iruntime/avx2 -o "$P/gemm_avx
   bench/gemm_bench.c runtime/avx2/sc_packed_gemm_avx2.c
 RUNNERS="shiftc-avx2"
 
-CAPS=""
 : >"$P/isa.txt"
+: >"$P/notes.txt" # lines for peers.md: peers skipped, caps not timed again
 if $CC $CFLAGS -o "$P/dnnl_bench" bench/dnnl_bench.c -ldnnl 2>"$P/dnnl_build.log"; then
   seen=""
   for cap in AVX2 AVX2_VNNI AVX512_CORE_VNNI; do
@@ -53,22 +54,21 @@ if $CC $CFLAGS -o "$P/dnnl_bench" bench/dnnl_bench.c -ldnnl 2>"$P/dnnl_build.log
     same=""
     for s in $seen; do [ "$(sed -n "s/^$s	//p" "$P/isa.txt")" = "$isa" ] && same=$s && break; done
     if [ -n "$same" ]; then
-      echo "oneDNN ONEDNN_MAX_CPU_ISA=$cap: uses $isa (${impl% }), as with $same: not timed again"
+      echo "oneDNN ONEDNN_MAX_CPU_ISA=$cap: uses $isa (${impl% }), as with $same: not timed again" | tee -a "$P/notes.txt"
       continue
     fi
     printf '%s\t%s\n' "$cap" "$isa" >>"$P/isa.txt"
     echo "oneDNN ONEDNN_MAX_CPU_ISA=$cap: uses $isa (kernels: ${impl% })"
     seen="$seen $cap"
-    CAPS="$CAPS $cap"
     RUNNERS="$RUNNERS onednn@$cap"
   done
 else
-  echo "oneDNN: skipped (not installed: apt-get install --no-install-recommends libdnnl-dev)"
+  echo "oneDNN: skipped (not installed: apt-get install --no-install-recommends libdnnl-dev)" | tee -a "$P/notes.txt"
 fi
 if $CC $CFLAGS -o "$P/xnnpack_bench" bench/xnnpack_bench.c -lXNNPACK 2>"$P/xnnpack_build.log"; then
   RUNNERS="$RUNNERS xnnpack"
 else
-  echo "XNNPACK: skipped (not installed: apt-get install --no-install-recommends libxnnpack-dev libpthreadpool-dev)"
+  echo "XNNPACK: skipped (not installed: apt-get install --no-install-recommends libxnnpack-dev libpthreadpool-dev)" | tee -a "$P/notes.txt"
 fi
 
 # ------------------------------------------------------------------ GEMM rounds, interleaved
@@ -89,7 +89,12 @@ done
 
 # Medians per series and shape; "all" sums the four medians (as gemm_bench.c does).
 GEMM_MD=$P/gemm.md
-awk -v isafile="$P/isa.txt" -v out="$GEMM_MD" '
+# XNNPACK picks its kernels by cpuinfo and does not say which; name the widest the CPU has.
+flags=$(grep -m1 '^flags' /proc/cpuinfo)
+case $flags in
+*avx512_vnni*) top="AVX-512 VNNI" ;; *avx512f*) top="AVX-512" ;; *avx_vnni*) top="AVX-VNNI" ;; *avx2*) top="AVX2" ;; *) top="below AVX2" ;;
+esac
+awk -v isafile="$P/isa.txt" -v out="$GEMM_MD" -v xnn_isa="its pick; this CPU tops at $top" '
   BEGIN {
     while ((getline l < isafile) > 0) { split(l, f, "\t"); isa[f[1]] = f[2] }
     n["qkv"] = 2304; k["qkv"] = 768; n["out"] = 768; k["out"] = 768
@@ -118,7 +123,7 @@ awk -v isafile="$P/isa.txt" -v out="$GEMM_MD" '
   function isa_of(s) {
     if (s == "shiftc-avx2") return "AVX2"
     if (index(s, "@")) return isa[substr(s, index(s, "@") + 1)]
-    return "its own pick (cpuinfo)"
+    return xnn_isa
   }
   END {
     for (i = 1; i <= ns; i++) {
@@ -155,14 +160,15 @@ missing=""
   missing="shiftc's layer builds (run bench.sh with bert_layer in MODELS)"
 ORT_OK=1
 if ! command -v node >/dev/null || [ ! -d build/ort/node_modules/onnxruntime-node ]; then
-  echo "ONNX Runtime: skipped (not installed: sh tools/ort-install.sh, which needs nodejs and npm)"
+  echo "ONNX Runtime: skipped (not installed: sh tools/ort-install.sh, which needs nodejs and npm)" | tee -a "$P/notes.txt"
   ORT_OK=0
 elif ! "$PY" -c 'import numpy, onnx' 2>/dev/null; then
-  echo "ONNX Runtime: skipped (making its graphs needs $PY with numpy and onnx: apt-get install python3-numpy python3-onnx)"
+  echo "ONNX Runtime: skipped (making its graphs needs $PY with numpy and onnx: apt-get install python3-numpy python3-onnx)" |
+    tee -a "$P/notes.txt"
   ORT_OK=0
 fi
 if [ -n "$missing" ]; then
-  echo "layer: skipped (missing $missing)"
+  echo "layer: skipped (missing $missing)" | tee -a "$P/notes.txt"
 else
   if [ $ORT_OK = 1 ]; then
     O=$P/ort
@@ -186,7 +192,7 @@ else
       ort:*) ns=$(node bench/ort_bench.js time "${what#ort:}" "$O/x.npy" "$MS" 2>/dev/null | cut -d' ' -f1) ;;
       *) ns=$("$what" "$MS" | cut -d' ' -f1) ;;
       esac
-      echo "$name $ns" >>"$P/layer.times"
+      if [ -n "$ns" ]; then echo "$name $ns" >>"$P/layer.times"; else echo "$name: failed in round $((r + 1))"; fi
     done
     r=$((r + 1))
   done
@@ -207,7 +213,7 @@ else
       label["ort-int8-qdq"] = "ONNX Runtime int8 (QDQ graph)"
       label["ort-float32"] = "ONNX Runtime float32"
       for (i = 1; i <= ns; i++) {
-        s = name[i]; r = med[s] / med["shiftc-int8-avx2"]
+        s = name[i]; r = med["shiftc-int8-avx2"] > 0 ? med[s] / med["shiftc-int8-avx2"] : 0
         printf "%-42s %9.2f ms (%.2f-%.2f)", label[s], med[s], lo[s], hi[s]
         if (s == "shiftc-int8-avx2") printf "\n"
         else printf "  shiftc int8 avx2 is %.2fx %s\n", (r > 1 ? r : 1 / r), (r >= 1 ? "faster" : "slower")
@@ -223,7 +229,8 @@ fi
   cat "$GEMM_MD"
   echo
   [ -s "$LAYER_MD" ] && cat "$LAYER_MD" && echo
-  [ -f "$P/ort_check.txt" ] && [ "$ORT_OK" = 1 ] && sed 's/^/- /' "$P/ort_check.txt" && echo
+  [ -f "$P/ort_check.txt" ] && [ "$ORT_OK" = 1 ] && [ -z "$missing" ] && sed 's/^/- /' "$P/ort_check.txt" && echo
+  [ -s "$P/notes.txt" ] && sed 's/^/- /' "$P/notes.txt" && echo
   echo "Medians of $ROUNDS interleaved rounds (min-max beside them), one thread, $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ //');"
   echo "CPU flags with avx: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -i 'avx' | tr '\n' ' ' | sed 's/ $//')."
   ver() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo "not installed"; }
