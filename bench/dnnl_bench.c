@@ -1,5 +1,7 @@
 /* dnnl_bench.c — oneDNN (Debian libdnnl-dev 2.6) on the BERT layer's four weight GEMMs, one
- * thread: dnnl_matmul s8 x s8 -> s32 ("onednn-s8s8") and f32 x f32 -> f32 ("onednn-f32").
+ * thread: dnnl_matmul s8 x s8 -> s32 ("onednn-s8s8", shiftc's case: signed activations),
+ * u8 x s8 -> s32 ("onednn-u8s8", oneDNN's fastest int8 case, for activations known to be
+ * non-negative or shifted by 128) and f32 x f32 -> f32 ("onednn-f32").
  * Each primitive is created once, its weights reordered once into the layout the primitive
  * asked for (format "any": the packed layout a real user gets), and only executes are timed
  * (bench/peer_gemm.h). Which ISA oneDNN may use is capped by ONEDNN_MAX_CPU_ISA in the
@@ -27,6 +29,12 @@ typedef struct {
   dnnl_exec_arg_t args[3];
 } MatMul;
 
+/* Source and weight types, and the output type, of one series. */
+typedef struct {
+  const char *name;
+  dnnl_data_type_t src, wei, dst;
+} Kind;
+
 static void run_matmul(void *ctx) {
   MatMul *mm = ctx;
   check(dnnl_primitive_execute(mm->prim, mm->stream, 3, mm->args), "execute");
@@ -46,20 +54,21 @@ static dnnl_memory_t plain_memory(dnnl_engine_t eng, int64_t d0, int64_t d1, dnn
     check(dnnl_memory_get_data_handle(mem, &p), "data handle");
     for (int64_t i = 0; i < d0 * d1; i++) {
       if (dt == dnnl_s8) ((signed char *)p)[i] = peer_code();
+      else if (dt == dnnl_u8) ((unsigned char *)p)[i] = (unsigned char)(peer_code() + 128);
       else ((float *)p)[i] = peer_float();
     }
   }
   return mem;
 }
 
-static MatMul *make_matmul(dnnl_engine_t eng, dnnl_stream_t stream, const PeerShape *sh, int int8, const char *series) {
-  const dnnl_data_type_t in_t = int8 ? dnnl_s8 : dnnl_f32, out_t = int8 ? dnnl_s32 : dnnl_f32;
+static MatMul *make_matmul(dnnl_engine_t eng, dnnl_stream_t stream, const PeerShape *sh, const Kind *kind) {
+  const char *series = kind->name;
   const int64_t m = PEER_M, n = sh->n, k = sh->k;
   dnnl_memory_desc_t src_md, wei_md, dst_md;
   dnnl_dims_t src_dims = {m, k}, wei_dims = {k, n}, dst_dims = {m, n};
-  check(dnnl_memory_desc_init_by_tag(&src_md, 2, src_dims, in_t, dnnl_ab), "src desc");
-  check(dnnl_memory_desc_init_by_tag(&wei_md, 2, wei_dims, in_t, dnnl_format_tag_any), "weights desc");
-  check(dnnl_memory_desc_init_by_tag(&dst_md, 2, dst_dims, out_t, dnnl_ab), "dst desc");
+  check(dnnl_memory_desc_init_by_tag(&src_md, 2, src_dims, kind->src, dnnl_ab), "src desc");
+  check(dnnl_memory_desc_init_by_tag(&wei_md, 2, wei_dims, kind->wei, dnnl_format_tag_any), "weights desc");
+  check(dnnl_memory_desc_init_by_tag(&dst_md, 2, dst_dims, kind->dst, dnnl_ab), "dst desc");
   dnnl_matmul_desc_t desc;
   check(dnnl_matmul_desc_init(&desc, &src_md, &wei_md, NULL, &dst_md), "matmul desc");
   dnnl_primitive_desc_t pd;
@@ -70,7 +79,7 @@ static MatMul *make_matmul(dnnl_engine_t eng, dnnl_stream_t stream, const PeerSh
 
   /* Weights as shiftc holds them (N x K rows, i.e. the K x N matrix in "ba" order),
    * reordered once into the primitive's own layout. */
-  dnnl_memory_t wei_plain = plain_memory(eng, k, n, in_t, dnnl_ba, 1);
+  dnnl_memory_t wei_plain = plain_memory(eng, k, n, kind->wei, dnnl_ba, 1);
   const dnnl_memory_desc_t *wei_want = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
   dnnl_memory_t wei;
   check(dnnl_memory_create(&wei, wei_want, eng, DNNL_MEMORY_ALLOCATE), "weights memory");
@@ -92,9 +101,9 @@ static MatMul *make_matmul(dnnl_engine_t eng, dnnl_stream_t stream, const PeerSh
   mm->stream = stream;
   check(dnnl_primitive_create(&mm->prim, pd), "matmul");
   dnnl_primitive_desc_destroy(pd);
-  mm->args[0] = (dnnl_exec_arg_t){DNNL_ARG_SRC, plain_memory(eng, m, k, in_t, dnnl_ab, 1)};
+  mm->args[0] = (dnnl_exec_arg_t){DNNL_ARG_SRC, plain_memory(eng, m, k, kind->src, dnnl_ab, 1)};
   mm->args[1] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, wei};
-  mm->args[2] = (dnnl_exec_arg_t){DNNL_ARG_DST, plain_memory(eng, m, n, out_t, dnnl_ab, 0)};
+  mm->args[2] = (dnnl_exec_arg_t){DNNL_ARG_DST, plain_memory(eng, m, n, kind->dst, dnnl_ab, 0)};
   return mm;
 }
 
@@ -106,11 +115,17 @@ int main(int argc, char **argv) {
   dnnl_stream_t stream;
   check(dnnl_engine_create(&eng, dnnl_cpu, 0), "engine");
   check(dnnl_stream_create(&stream, eng, dnnl_stream_default_flags), "stream");
-  PeerSeries s[2] = {{"onednn-s8s8", run_matmul, {0}}, {"onednn-f32", run_matmul, {0}}};
-  for (int j = 0; j < 2; j++)
-    for (int i = 0; i < PEER_NSHAPES; i++) s[j].ctx[i] = make_matmul(eng, stream, &peer_shapes[i], j == 0, s[j].name);
+  static const Kind kinds[] = {{"onednn-s8s8", dnnl_s8, dnnl_s8, dnnl_s32},
+                               {"onednn-u8s8", dnnl_u8, dnnl_s8, dnnl_s32},
+                               {"onednn-f32", dnnl_f32, dnnl_f32, dnnl_f32}};
+  enum { NK = sizeof kinds / sizeof *kinds };
+  PeerSeries s[NK];
+  for (int j = 0; j < NK; j++) {
+    s[j] = (PeerSeries){kinds[j].name, run_matmul, {0}};
+    for (int i = 0; i < PEER_NSHAPES; i++) s[j].ctx[i] = make_matmul(eng, stream, &peer_shapes[i], &kinds[j]);
+  }
   fflush(stdout);
-  peer_time(s, 2, ms, rounds);
+  peer_time(s, NK, ms, rounds);
   /* The process ends here; the OS takes back the primitives and buffers. */
   return 0;
 }

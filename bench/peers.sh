@@ -5,7 +5,7 @@
 #   1. GEMMs: GOPS on the BERT layer's four weight GEMMs (M = 128; N x K: qkv 2304x768,
 #      out 768x768, ffn_up 3072x768, ffn_down 768x3072) of
 #        shiftc avx2   bench/gemm_bench.c on runtime/avx2's packed GEMM (-O2 -mavx2 -mfma)
-#        oneDNN        bench/dnnl_bench.c: dnnl_matmul s8s8->s32 and f32, once per
+#        oneDNN        bench/dnnl_bench.c: dnnl_matmul s8s8->s32, u8s8->s32 and f32, once per
 #                      ONEDNN_MAX_CPU_ISA cap (AVX2, AVX2_VNNI, AVX512_CORE_VNNI), with the ISA
 #                      oneDNN reports it used (a cap above what the CPU has gives the same
 #                      ISA as a lower one: that run is not repeated)
@@ -115,6 +115,7 @@ awk -v isafile="$P/isa.txt" -v out="$GEMM_MD" -v xnn_isa="its pick; this CPU top
     if (index(s, "@")) { b = substr(s, 1, index(s, "@") - 1); cap = substr(s, index(s, "@") + 1) }
     if (b == "shiftc-avx2") return "shiftc avx2 (int8, exact)"
     if (b == "onednn-s8s8") return "oneDNN s8s8->s32, cap " cap
+    if (b == "onednn-u8s8") return "oneDNN u8s8->s32, cap " cap
     if (b == "onednn-f32") return "oneDNN f32, cap " cap
     if (b == "xnnpack-qs8") return "XNNPACK qs8"
     if (b == "xnnpack-f32") return "XNNPACK f32"
@@ -237,7 +238,8 @@ fi
   ortv=$(sed -n 's/^ *"version": *"\(.*\)",*$/\1/p' build/ort/node_modules/onnxruntime-node/package.json 2>/dev/null | head -1)
   echo "Versions: oneDNN $(ver libdnnl-dev), XNNPACK $(ver libxnnpack-dev), ONNX Runtime ${ortv:-not installed} (npm onnxruntime-node), $CC $($CC -dumpversion)."
   echo "GEMM and layer times are each process's CPU time (the machine may be shared); \"vs it\" is the peer's time over shiftc's (above 1: shiftc is faster)."
-  echo "oneDNN int8 writes s32 (no requantization); XNNPACK qs8 and shiftc requantize to int8."
+  echo "oneDNN int8 writes s32 (no requantization); XNNPACK qs8 and shiftc requantize to int8. oneDNN u8s8 needs"
+  echo "non-negative (or 128-shifted) activations; on AVX2 it multiplies with vpmaddubsw, whose int16 sums can saturate."
 } >"$OUT/peers.md.tmp"
 mv "$OUT/peers.md.tmp" "$OUT/peers.md"
 echo "(table: $OUT/peers.md)"
