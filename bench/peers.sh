@@ -37,7 +37,7 @@ echo
 echo "== peers on the BERT layer's weight GEMMs (M=128), one thread, $ROUNDS interleaved rounds of ${MS} ms per series"
 
 # ------------------------------------------------------------------ build what is installed
-RUNNERS="" # "label:command" pairs, one per timed binary
+# RUNNERS: one word per timed binary (and per oneDNN ISA cap), taking turns below.
 $CC $CFLAGS -mavx2 -mfma -Iruntime -Iruntime/simd -Iruntime/avx2 -o "$P/gemm_avx2" \
   bench/gemm_bench.c runtime/avx2/sc_packed_gemm_avx2.c
 RUNNERS="shiftc-avx2"
@@ -47,10 +47,11 @@ RUNNERS="shiftc-avx2"
 if $CC $CFLAGS -o "$P/dnnl_bench" bench/dnnl_bench.c -ldnnl 2>"$P/dnnl_build.log"; then
   seen=""
   for cap in AVX2 AVX2_VNNI AVX512_CORE_VNNI; do
-    # ONEDNN_VERBOSE prints the ISA the library settled on when it initializes.
-    isa=$(ONEDNN_VERBOSE=1 ONEDNN_MAX_CPU_ISA=$cap "$P/dnnl_bench" 1 1 2>&1 |
-      sed -n 's/.*info,cpu,isa://p' | head -1)
-    impl=$(ONEDNN_MAX_CPU_ISA=$cap "$P/dnnl_bench" 1 1 | awk '$1 == "impl" { print $4 }' | sort -u | tr '\n' ' ')
+    # ONEDNN_VERBOSE prints the ISA the library settled on when it initializes; the
+    # binary's "impl" lines name each primitive's implementation.
+    probe=$(ONEDNN_VERBOSE=1 ONEDNN_MAX_CPU_ISA=$cap "$P/dnnl_bench" 1 1 2>&1)
+    isa=$(echo "$probe" | sed -n 's/.*info,cpu,isa://p' | head -1)
+    impl=$(echo "$probe" | awk '$1 == "impl" { print $4 }' | sort -u | tr '\n' ' ')
     same=""
     for s in $seen; do [ "$(sed -n "s/^$s	//p" "$P/isa.txt")" = "$isa" ] && same=$s && break; done
     if [ -n "$same" ]; then
