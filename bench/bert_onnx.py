@@ -3,16 +3,18 @@ for ONNX Runtime, from the same weights (build/bert/bert_layer.safetensors, tool
 
   OUTDIR/bert_layer_f32.onnx   float32: LayerNormalization, 12-head attention (scores scaled
                                by 1/sqrt(64), softmax over keys), residual adds, erf-GELU FFN
-  OUTDIR/bert_layer_qdq.onnx   the same graph with QuantizeLinear/DequantizeLinear around
-                               every MatMul and after each linear layer: activations symmetric int8 per tensor (scale from
-                               the max |value| over CALIB calibration rows), weights symmetric
-                               int8 per output channel; ONNX Runtime turns these into its
-                               integer matmul kernels
+  OUTDIR/bert_layer_qdq.onnx   the same graph with QuantizeLinear/DequantizeLinear on the
+                               inputs of every MatMul and the outputs of the linear layers:
+                               activations symmetric int8 per tensor (scale from the max
+                               |value| over CALIB calibration samples), weights symmetric int8
+                               per output channel; ONNX Runtime runs these as its integer
+                               kernels (QGemm for the six linears, QLinearMatMul and
+                               MatMulIntegerToFloat for the attention products)
   OUTDIR/x.npy                 calibration sample 0, [1, 128, 768] float32: the input that
-                               bench.sh runs through `shiftc run --float` and ORT's float graph
+                               peers.sh runs through `shiftc run --float` and ORT's float graph
                                to check they are the same layer
 
-Bench only (bench/bench.sh; never `make test`): /usr/bin/python3 with numpy and onnx's helper
+Bench only (bench/peers.sh; never `make test`): /usr/bin/python3 with numpy and onnx's helper
 API, no torch. Usage: bert_onnx.py BERTDIR OUTDIR
 """
 import json
