@@ -159,6 +159,14 @@ bench: shiftc $(B)/bert/bert_layer.safetensors
 bench-neon:
 	sh bench/bench_neon_mca.sh
 
+# Within make bench, the peers (oneDNN, XNNPACK, ONNX Runtime: bench/peers.sh) beside shiftc
+# on the BERT layer's GEMMs and the whole layer, into build/bench/peers.md; bench-peers runs
+# only that part (and the layer's own latencies it compares with). Peers not installed are
+# skipped with how to install them.
+.PHONY: bench-peers
+bench-peers: shiftc $(B)/bert/bert_layer.safetensors
+	BENCH_PEERS_ONLY=1 sh bench/bench.sh ./shiftc
+
 clean:
 	rm -rf $(B) shiftc
 

@@ -12,6 +12,9 @@
 #   2. for NEON, llvm-mca's cycle estimate per multiply-accumulate of the packed GEMM's
 #      main micro-kernel loop, for neon and neon-dotprod on Cortex-A55, A72 and A76
 #      (bench/bench_neon_mca.sh, alone: `make bench-neon`; table build/bench/neon_mca.md).
+# Between 1 and 2, bench/peers.sh: oneDNN, XNNPACK and ONNX Runtime beside shiftc on the
+# layer's GEMMs and on the whole layer (build/bench/peers.md). BENCH_PEERS_ONLY=1 runs only
+# the BERT layer's latencies and the peers.
 # Usage: bench/bench.sh [SHIFTC] ; ROUNDS=9 MS=200 by default; MODELS to choose.
 set -eu
 cd "$(dirname "$0")/.."
@@ -19,6 +22,8 @@ SHIFTC=${1:-./shiftc}
 ROUNDS=${ROUNDS:-9}
 MS=${MS:-200}
 OUT=build/bench
+PEERS_ONLY=${BENCH_PEERS_ONLY:-0}
+[ "$PEERS_ONLY" = 1 ] && MODELS=${MODELS:-bert_layer}
 MODELS=${MODELS:-"digits_mlp digits_cnn mnist_cnn digits_cnn_w4 digits_vit digits_vit_l1 bert_layer"}
 VARIANTS="float32 scalar avx2"
 CC=${CC:-gcc}
@@ -101,6 +106,9 @@ for m in $PROFILE; do
   echo "== $m, int8 avx2, per layer (-DSC_PROFILE; one run of $((MS * 3)) ms)"
   "$d/bench_profile" $((MS * 3)) | tee "$OUT/$m.avx2.profile"
 done
+
+ROUNDS=$ROUNDS MS=$MS CC=$CC sh bench/peers.sh "$SHIFTC"
+[ "$PEERS_ONLY" = 1 ] && exit 0
 
 echo
 # The NEON part (llvm-mca, no timing): also runnable alone as `make bench-neon`.

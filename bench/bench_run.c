@@ -50,7 +50,7 @@ static elem out[OUT_SIZE];
 
 static double now_ns(void) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t); /* CPU time: a shared machine deschedules us */
   return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
 }
 
