@@ -11,6 +11,7 @@
 #include "target.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "../runtime/simd/sc_simd.h"
 
@@ -69,6 +70,16 @@ bool packed_packs_weights(const LayerCtx *c) {
 }
 
 static bool simd_matmul(const LayerCtx *c) { return c->l->kind == IL_MATMUL && c->l->p.mm.rq.k_chunk == 0; }
+
+/* A matmul the packed GEMM takes (b packed at run time on the stack): the avx2 family,
+ * whose GEMMs are exact for every int8 code (NEON's smull pairs rely on weights above
+ * -128, which activations need not be), with b small enough for the stack buffer. */
+static bool packed_matmul(const LayerCtx *c) {
+  if (!simd_matmul(c) || strcmp(c->target->family, "avx2") != 0) return false;
+  const sc_matmul_params *q = &c->l->p.mm;
+  const int nr = c->target->pack_nr, kb = c->target->pack_kb;
+  return q->n <= SC_MATMUL_N_MAX && (int64_t)round_up(q->n, nr) * round_up(q->k, kb) <= SC_MATMUL_PACK_BYTES;
+}
 
 /* add/sub/mul whose operands both run along the last axis with stride 1. */
 static bool simd_eltwise(const LayerCtx *c) {
@@ -193,6 +204,8 @@ void packed_emit_layer(StrBuf *out, const LayerCtx *c) {
   if (packed_packs_weights(c)) {
     sb_printf(out, "  %s(&%s_params, %s, %s);\n", l->kind == IL_CONV2D ? "sc_conv2d_s8_packed" : "sc_linear_s8_packed",
               c->fn, c->in[0], c->out);
+  } else if (packed_matmul(c)) {
+    sb_printf(out, "  sc_matmul_s8_packed(&%s_params, %s, %s, %s);\n", c->fn, c->in[0], c->in[1], c->out);
   } else if (simd_matmul(c)) {
     sb_printf(out, "  sc_matmul_s8_simd(&%s_params, %s, %s, %s);\n", c->fn, c->in[0], c->in[1], c->out);
   } else if (simd_maxpool(c)) {

@@ -59,3 +59,27 @@ void sc_conv2d_s8_packed(const sc_conv2d_packed *p, const int8_t *x, int8_t *y) 
       }
     }
 }
+
+void sc_matmul_s8_packed(const sc_matmul_params *p, const int8_t *a, const int8_t *b, int8_t *y) {
+  int8_t wp[SC_MATMUL_PACK_BYTES];
+  int32_t wsum128[SC_MATMUL_N_MAX];
+  const int32_t m = p->m, k = p->k, n = p->n, k_pad = (k + SC_PACK_KB - 1) / SC_PACK_KB * SC_PACK_KB;
+  const int32_t n_pad = (n + SC_PACK_NR - 1) / SC_PACK_NR * SC_PACK_NR;
+  sc_packed_weights pw = {0};
+  pw.n = n, pw.k = k, pw.k_pad = k_pad, pw.w = wp, pw.rq = p->rq;
+  pw.wsum128 = wsum128; /* read by the layouts that feed a + 128 only */
+  for (int32_t t = 0; t < p->batch; t++) {
+    const int8_t *bt = b + (ptrdiff_t)t * p->b_batch_stride;
+    memset(wp, 0, (size_t)n_pad * (size_t)k_pad);
+    for (int32_t j = 0; j < n; j++) wsum128[j] = 0;
+    for (int32_t kk = 0; kk < k; kk++) {
+      const int8_t *row = bt + (ptrdiff_t)kk * n;
+      int8_t *dst = wp + (ptrdiff_t)(kk / SC_PACK_KB) * SC_PACK_NR * SC_PACK_KB + kk % SC_PACK_KB;
+      for (int32_t j = 0; j < n; j++) {
+        dst[(ptrdiff_t)(j / SC_PACK_NR) * SC_PACK_NR * k_pad + (j % SC_PACK_NR) * SC_PACK_KB] = row[j];
+        wsum128[j] += 128 * row[j];
+      }
+    }
+    sc_packed_gemm(&pw, wp, 0, n, a + (ptrdiff_t)t * p->a_batch_stride, k, m, y + (ptrdiff_t)t * m * n, n, 1);
+  }
+}

@@ -119,6 +119,15 @@ void sc_conv2d_s8_packed(const sc_conv2d_packed *p, const int8_t *x, int8_t *y);
  * sc_matmul_s8 with rq.k_chunk == 0; one per ISA (runtime/<isa>/sc_matmul_s8_<isa>.c). */
 void sc_matmul_s8_simd(const sc_matmul_params *p, const int8_t *a, const int8_t *b, int8_t *y);
 
+/* The same through the packed GEMM (runtime/simd/sc_packed_s8.c): each batch's b (k x n)
+ * is packed at run time into the ISA's layout on the stack, then multiplied as weights
+ * are. For packed b up to SC_MATMUL_PACK_BYTES and n up to SC_MATMUL_N_MAX; the compiler
+ * sends larger ones to sc_matmul_s8_simd. (The avx2 family uses it: its GEMMs are exact
+ * for every int8 code.) */
+#define SC_MATMUL_PACK_BYTES 32768
+#define SC_MATMUL_N_MAX 1024
+void sc_matmul_s8_packed(const sc_matmul_params *p, const int8_t *a, const int8_t *b, int8_t *y);
+
 /* Max pooling, as sc_maxpool2d_s8, for inputs up to SC_POOL_ROW_MAX columns (the
  * compiler leaves wider ones to the scalar kernel): per output row, the vertical max of
  * the window's input rows in vector registers, then the horizontal max over each window

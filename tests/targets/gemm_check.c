@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "sc_simd.h"
+#include "shiftc_rt.h"
 
 static uint32_t state = 2463534242u;
 static uint32_t next(void) { /* xorshift32: the same sequence on every target */
@@ -76,6 +77,36 @@ int main(void) {
         }
       }
     free(a), free(w), free(packed), free(y), free(shift), free(bias), free(mult), free(wsum128);
+  }
+  /* sc_matmul_s8_packed (b packed at run time) against the scalar sc_matmul_s8: batches,
+   * batch strides, shapes around the tile and block edges, codes down to -128 in both. */
+  for (int it = 0; it < 60; it++) {
+    const int32_t batch = 1 + (int32_t)(next() % 3), m = 1 + (int32_t)(next() % 40), k = 1 + (int32_t)(next() % 200);
+    const int32_t n = 1 + (int32_t)(next() % 70);
+    const int has_mult = it & 1;
+    int8_t shift = (int8_t)(has_mult ? 12 + next() % 8 : 5 + next() % 8);
+    int32_t mult = (int32_t)(0x40000000u + next() % 0x40000000u);
+    int8_t *a = malloc((size_t)batch * m * k), *b = malloc((size_t)batch * k * n);
+    int8_t *y = malloc((size_t)batch * m * n), *want = malloc((size_t)batch * m * n);
+    for (int32_t i = 0; i < batch * m * k; i++) a[i] = (int8_t)(next() % 256 - 128);
+    for (int32_t i = 0; i < batch * k * n; i++) b[i] = (int8_t)(next() % 256 - 128);
+    sc_matmul_params p = {.batch = batch, .m = m, .k = k, .n = n, .a_batch_stride = m * k, .b_batch_stride = k * n};
+    if (it % 5 == 4) p.b_batch_stride = 0; /* one b for every batch */
+    p.rq = (sc_requant){.mult = has_mult ? &mult : NULL, .shift = &shift, .lo = -127, .hi = 127};
+    if ((int64_t)(n + SC_PACK_NR) * (k + SC_PACK_KB) <= SC_MATMUL_PACK_BYTES) {
+      sc_matmul_s8(&p, a, b, want);
+      sc_matmul_s8_packed(&p, a, b, y);
+      for (int32_t i = 0; i < batch * m * n; i++) {
+        codes++;
+        if (y[i] != want[i]) {
+          if (bad < 5)
+            printf("matmul mismatch: batch %d m %d k %d n %d at %d: got %d, want %d\n", (int)batch, (int)m, (int)k,
+                   (int)n, (int)i, y[i], want[i]);
+          bad++;
+        }
+      }
+    }
+    free(a), free(b), free(y), free(want);
   }
   printf("gemm: %ld codes, %ld mismatches\n", codes, bad);
   return bad == 0 ? 0 : 1;
