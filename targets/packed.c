@@ -61,10 +61,15 @@ bool packed_packs_weights(const LayerCtx *c) {
   int groups, n, k;
   gemm_shape(l, &groups, &n, &k);
   if (rq->k_chunk != 0 || !l->weight || w != l->weight) return false;
-  /* Output-domain bias addends and shifted bias words (bias_fix) stay on the scalar
-   * kernels, which implement both. Sub-byte codes (weight_bits < 8, stored several a
-   * byte for the scalar kernels) are unpacked here into the GEMM's int8 layout. */
-  if (rq->out_add || rq->bias_lshift) return false;
+  /* bias_fix: every GEMM starts a channel at its shifted bias word (sc_packed_lanes);
+   * output-domain addends only the avx2-family GEMMs apply, for |addend| < 2^29
+   * (sc_avx2_requant16). Sub-byte codes (weight_bits < 8, stored several a byte for the
+   * scalar kernels) are unpacked here into the GEMM's int8 layout. */
+  if (rq->out_add) {
+    if (strcmp(c->target->family, "avx2") != 0) return false;
+    for (int ch = 0; ch < (rq->per_channel ? l->nch : 1); ch++)
+      if (rq->out_add[ch] >= (1 << 29) || rq->out_add[ch] <= -(1 << 29)) return false;
+  }
   if ((int64_t)groups * n * k != l->weight_count) return false;
   return k <= SC_GEMM_K_MAX && n > 1;
 }

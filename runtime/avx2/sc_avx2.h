@@ -45,15 +45,31 @@ static inline __m256i sc_avx2_requant(__m256i v, const int32_t *mult, const int3
   return _mm256_min_epi32(v, _mm256_set1_epi32(hi));
 }
 
+/* sc_requant_apply's output-domain addend (bias_fix) before the clamp: sc_sat32(v + add),
+ * for |add| < 2^29 (the compiler's bound) and an int8 clamp: v is first held within
+ * +-2^30, which changes nothing after the clamp and keeps the sum from wrapping. */
+static inline __m256i sc_avx2_out_add(__m256i v, const int32_t *add, int32_t lo, int32_t hi) {
+  v = _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(-(1 << 30))), _mm256_set1_epi32(1 << 30));
+  v = _mm256_add_epi32(v, _mm256_loadu_si256((const __m256i *)(const void *)add));
+  return _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(lo)), _mm256_set1_epi32(hi));
+}
+
 /* 16 channels' accumulators (v0: channels 0-7, v1: 8-15) plus their bias, requantized
- * and packed into 16 int8 codes in channel order: the GEMMs' output step. The clamp
- * keeps values within int8, so the saturating packs only reorder. */
+ * (with the output-domain addends `add` when not NULL) and packed into 16 int8 codes in
+ * channel order: the GEMMs' output step. The clamp keeps values within int8, so the
+ * saturating packs only reorder. */
 static inline __m128i sc_avx2_requant16(__m256i v0, __m256i v1, const int32_t *bias, const int32_t *mult,
-                                        const int32_t *shift, int has_mult, int32_t lo, int32_t hi) {
+                                        const int32_t *shift, const int32_t *add, int has_mult, int32_t lo,
+                                        int32_t hi) {
   v0 = _mm256_add_epi32(v0, _mm256_loadu_si256((const __m256i *)(const void *)bias));
   v1 = _mm256_add_epi32(v1, _mm256_loadu_si256((const __m256i *)(const void *)(bias + 8)));
-  v0 = sc_avx2_requant(v0, mult, shift, has_mult, lo, hi);
-  v1 = sc_avx2_requant(v1, mult + 8, shift + 8, has_mult, lo, hi);
+  if (add) { /* requantize without the clamp, add, then clamp */
+    v0 = sc_avx2_out_add(sc_avx2_requant(v0, mult, shift, has_mult, INT32_MIN, INT32_MAX), add, lo, hi);
+    v1 = sc_avx2_out_add(sc_avx2_requant(v1, mult + 8, shift + 8, has_mult, INT32_MIN, INT32_MAX), add + 8, lo, hi);
+  } else {
+    v0 = sc_avx2_requant(v0, mult, shift, has_mult, lo, hi);
+    v1 = sc_avx2_requant(v1, mult + 8, shift + 8, has_mult, lo, hi);
+  }
   const __m256i p16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(v0, v1), 0xD8);
   return _mm_packs_epi16(_mm256_castsi256_si128(p16), _mm256_extracti128_si256(p16, 1));
 }

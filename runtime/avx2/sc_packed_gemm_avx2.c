@@ -84,15 +84,9 @@ static void tile1(const int16_t *a, const int8_t *w, int32_t kp, __m256i acc[2])
   acc[1] = _mm256_add_epi32(c1, d1);
 }
 
-/* The requantization of one block of 16 channels, loaded once. */
-typedef struct {
-  int32_t bias[SC_PACK_NR], mult[SC_PACK_NR], shift[SC_PACK_NR];
-  int has_mult, lo, hi, nc;
-} lanes16;
-
 /* Requantizes one row's two accumulators and writes its nc codes. */
-static void store_row(const lanes16 *q, __m256i v0, __m256i v1, int8_t *y, ptrdiff_t col_stride) {
-  const __m128i p8 = sc_avx2_requant16(v0, v1, q->bias, q->mult, q->shift, q->has_mult, q->lo, q->hi);
+static void store_row(const sc_packed_block *q, __m256i v0, __m256i v1, int8_t *y, ptrdiff_t col_stride) {
+  const __m128i p8 = sc_avx2_requant16(v0, v1, q->bias, q->mult, q->shift, q->add, q->has_mult, q->lo, q->hi);
   if (col_stride == 1 && q->nc == SC_PACK_NR) {
     _mm_storeu_si128((__m128i *)(void *)y, p8);
   } else {
@@ -128,10 +122,8 @@ void sc_packed_gemm(const sc_packed_weights *pw, const int8_t *w, int32_t c0, in
     widen_rows(a + r0 * a_stride, a_stride, mc, k, kp, a16);
     const int8_t *wb = w;
     for (int32_t nb = 0; nb < n; nb += SC_PACK_NR, wb += (ptrdiff_t)SC_PACK_NR * pw->k_pad) {
-      lanes16 q;
-      q.nc = n - nb < SC_PACK_NR ? n - nb : SC_PACK_NR;
-      q.has_mult = pw->rq.mult != NULL, q.lo = pw->rq.lo, q.hi = pw->rq.hi;
-      sc_packed_lanes(pw, c0 + nb, q.nc, q.bias, q.mult, q.shift);
+      sc_packed_block q;
+      sc_packed_block_init(pw, c0 + nb, n - nb < SC_PACK_NR ? n - nb : SC_PACK_NR, &q);
       int8_t *yb = y + (r0 * y_row_stride) + nb * y_col_stride;
       __m256i acc[2 * MR];
       int32_t i = 0;

@@ -109,13 +109,8 @@ static void tile1(const uint8_t *a, const int8_t *w, int32_t kq, vec c[2]) {
   c[0] = c0, c[1] = c1;
 }
 
-typedef struct {
-  int32_t bias[SC_PACK_NR], mult[SC_PACK_NR], shift[SC_PACK_NR];
-  int has_mult, lo, hi, nc;
-} lanes_t;
-
 /* Requantizes one row's 2 vectors (NR channels) and writes its nc codes. */
-static void store_row(const lanes_t *q, const vec v[2], int8_t *y, ptrdiff_t col_stride) {
+static void store_row(const sc_packed_block *q, const vec v[2], int8_t *y, ptrdiff_t col_stride) {
   enum { H = VL / 8 }; /* ymm per vector */
   int8_t out[SC_PACK_NR];
   __m256i h[2 * H];
@@ -123,7 +118,8 @@ static void store_row(const lanes_t *q, const vec v[2], int8_t *y, ptrdiff_t col
   v_halves(v[1], h + H);
   for (int g = 0; g < 2 * H; g += 2) /* 16 channels at a time */
     _mm_storeu_si128((__m128i *)(void *)(out + 8 * g), sc_avx2_requant16(h[g], h[g + 1], q->bias + 8 * g, q->mult + 8 * g,
-                                                                         q->shift + 8 * g, q->has_mult, q->lo, q->hi));
+                                                                         q->shift + 8 * g, q->add ? q->add + 8 * g : NULL,
+                                                                         q->has_mult, q->lo, q->hi));
   if (col_stride == 1 && q->nc == SC_PACK_NR) memcpy(y, out, SC_PACK_NR);
   else
     for (int32_t j = 0; j < q->nc; j++) y[j * col_stride] = out[j];
@@ -156,10 +152,8 @@ void sc_packed_gemm(const sc_packed_weights *pw, const int8_t *w, int32_t c0, in
     to_u8(a + r0 * a_stride, a_stride, mc, k, kq, u);
     const int8_t *wb = w;
     for (int32_t nb = 0; nb < n; nb += SC_PACK_NR, wb += (ptrdiff_t)SC_PACK_NR * pw->k_pad) {
-      lanes_t q;
-      q.nc = n - nb < SC_PACK_NR ? n - nb : SC_PACK_NR;
-      q.has_mult = pw->rq.mult != NULL, q.lo = pw->rq.lo, q.hi = pw->rq.hi;
-      sc_packed_lanes(pw, c0 + nb, q.nc, q.bias, q.mult, q.shift);
+      sc_packed_block q;
+      sc_packed_block_init(pw, c0 + nb, n - nb < SC_PACK_NR ? n - nb : SC_PACK_NR, &q);
       /* modulo 2^32, as the lanes add: the true sum fits int32 (legalization) */
       for (int32_t j = 0; j < q.nc; j++) q.bias[j] = (int32_t)((uint32_t)q.bias[j] - (uint32_t)pw->wsum128[c0 + nb + j]);
       int8_t *yb = y + r0 * y_row_stride + nb * y_col_stride;

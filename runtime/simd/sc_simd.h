@@ -91,10 +91,36 @@ static inline void sc_packed_lanes(const sc_packed_weights *pw, int32_t c0, int3
   const sc_requant *rq = &pw->rq;
   for (int32_t j = 0; j < SC_PACK_NR; j++) {
     int32_t c = c0 + j, i = rq->per_channel ? c : 0;
-    bias[j] = j < nc && pw->bias ? pw->bias[c] : 0;
+    bias[j] = j < nc ? sc_bias_acc(pw->bias, rq, c) : 0; /* with bias_fix's left shift */
     mult[j] = j < nc && rq->mult ? rq->mult[i] : 0;
     shift[j] = j < nc ? rq->shift[i] : 0;
   }
+}
+
+/* The output-domain addends (rq.out_add, bias_fix) of the same channels, lanes past nc
+ * zero; NULL when the layer has none. Only the avx2-family GEMMs apply them (the
+ * compiler keeps such layers off the NEON GEMMs, and off any GEMM when an addend is
+ * 2^29 or more: sc_avx2_requant16 relies on that bound). */
+static inline const int32_t *sc_packed_out_add(const sc_packed_weights *pw, int32_t c0, int32_t nc,
+                                               int32_t add[SC_PACK_NR]) {
+  const sc_requant *rq = &pw->rq;
+  if (!rq->out_add) return NULL;
+  for (int32_t j = 0; j < SC_PACK_NR; j++) add[j] = j < nc ? rq->out_add[rq->per_channel ? c0 + j : 0] : 0;
+  return add;
+}
+
+/* One block of channels' requantization, loaded once per block by the GEMMs. */
+typedef struct sc_packed_block {
+  int32_t bias[SC_PACK_NR], mult[SC_PACK_NR], shift[SC_PACK_NR], add_lanes[SC_PACK_NR];
+  const int32_t *add; /* add_lanes, or NULL without output-domain addends */
+  int has_mult, lo, hi, nc;
+} sc_packed_block;
+
+static inline void sc_packed_block_init(const sc_packed_weights *pw, int32_t c0, int32_t nc, sc_packed_block *q) {
+  q->nc = nc;
+  q->has_mult = pw->rq.mult != NULL, q->lo = pw->rq.lo, q->hi = pw->rq.hi;
+  sc_packed_lanes(pw, c0, nc, q->bias, q->mult, q->shift);
+  q->add = sc_packed_out_add(pw, c0, nc, q->add_lanes);
 }
 
 /* Linear over the last axis with packed weights: as sc_linear_s8. */

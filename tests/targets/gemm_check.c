@@ -59,13 +59,26 @@ int main(void) {
 #endif
     pw.rq = (sc_requant){.mult = has_mult ? mult : NULL, .shift = shift, .per_channel = per_channel, .lo = -128,
                          .hi = 127};
+    /* bias_fix's two forms every third case: a left-shifted bias word, and (for the GEMMs
+     * that apply them: the avx2 family) output-domain addends */
+    int8_t lshift[40];
+    int32_t out_add[40];
+    for (int32_t c = 0; c < n; c++) lshift[c] = (int8_t)(next() % 5), out_add[c] = (int32_t)(next() % 61) - 30;
+    if (it % 3 == 2) {
+      pw.rq.bias_lshift = lshift;
+#if defined(__AVX2__)
+      pw.rq.out_add = out_add;
+#else
+      (void)out_add;
+#endif
+    }
     /* linear: y[i][c]; conv: y[c][i] (rows are pixels of one channel's plane) */
     const ptrdiff_t rs = conv_like ? 1 : n, cs = conv_like ? m : 1;
     memset(y, 0x55, (size_t)m * n);
     sc_packed_gemm(&pw, packed, 0, n, a, k, m, y, rs, cs);
     for (int32_t i = 0; i < m; i++)
       for (int32_t c = 0; c < n; c++) {
-        int32_t acc = bias[c];
+        int32_t acc = sc_bias_acc(bias, &pw.rq, c);
         for (int32_t kk = 0; kk < k; kk++) acc += (int32_t)a[(ptrdiff_t)i * k + kk] * w[(ptrdiff_t)c * k + kk];
         const int8_t want = (int8_t)sc_requant_apply(&pw.rq, c, acc), got = y[i * rs + c * cs];
         codes++;
