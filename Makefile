@@ -119,11 +119,12 @@ export SHIFTC = $(B)/san/shiftc
 # test_bert compiles the BERT-base shaped layer with the release build (./shiftc): under
 # the sanitizers its calibration alone would take minutes.
 export SHIFTC_RELEASE = ./shiftc
-# The runner runs TEST_JOBS programs at once (default: the CPUs); test_targets, the
-# longest, first.
+# The runner runs TEST_JOBS programs at once (default: the CPUs); the two halves of
+# test_targets, the longest, first.
 test: test-deps $(B)/san/shiftc shiftc $(UNIT_TESTS) $(CLI_TESTS) $(B)/runner $(B)/fuzz/fuzz_onnx \
       $(B)/bert/bert_layer.safetensors $(B)/ort/.installed
-	@$(B)/runner $(filter %/test_targets,$(CLI_TESTS)) $(UNIT_TESTS) $(filter-out %/test_targets,$(CLI_TESTS))
+	@$(B)/runner $(filter %/test_targets %/test_targets_arm,$(CLI_TESTS)) $(UNIT_TESTS) \
+	  $(filter-out %/test_targets %/test_targets_arm,$(CLI_TESTS))
 
 # ONNX Runtime and the third-party ONNX models test_onnx_ort compares against (npm; tests only).
 # A stamp, since npm gives the files it unpacks fixed old dates.
