@@ -71,15 +71,17 @@ void sc_matmul_s8_packed(const sc_matmul_params *p, const int8_t *a, const int8_
   for (int32_t t = 0; t < p->batch; t++) {
     const int8_t *bt = b + (ptrdiff_t)t * p->b_batch_stride;
     memset(wp, 0, (size_t)n_pad * (size_t)k_pad);
-    for (int32_t j = 0; j < n; j++) wsum128[j] = 0;
     for (int32_t kk = 0; kk < k; kk++) {
       const int8_t *row = bt + (ptrdiff_t)kk * n;
       int8_t *dst = wp + (ptrdiff_t)(kk / SC_PACK_KB) * SC_PACK_NR * SC_PACK_KB + kk % SC_PACK_KB;
-      for (int32_t j = 0; j < n; j++) {
+      for (int32_t j = 0; j < n; j++)
         dst[(ptrdiff_t)(j / SC_PACK_NR) * SC_PACK_NR * k_pad + (j % SC_PACK_NR) * SC_PACK_KB] = row[j];
-        wsum128[j] += 128 * row[j];
-      }
     }
+#ifdef SC_PACK_U8 /* only these kernels read the column sums */
+    for (int32_t j = 0; j < n; j++) wsum128[j] = 0;
+    for (int32_t kk = 0; kk < k; kk++)
+      for (int32_t j = 0; j < n; j++) wsum128[j] += 128 * bt[(ptrdiff_t)kk * n + j];
+#endif
     sc_packed_gemm(&pw, wp, 0, n, a + (ptrdiff_t)t * p->a_batch_stride, k, m, y + (ptrdiff_t)t * m * n, n, 1);
   }
 }
