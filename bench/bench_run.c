@@ -5,9 +5,8 @@
  *      -DBENCH_HEADER='"digits_cnn.h"' bench_run.c <folder>/<model>.c <folder>/<model>_golden.c <runtime .c>
  * With -DBENCH_FLOAT it times the float32 build instead (shiftc compile --float-c): <model>_float_run
  * over <model>_float_golden.c's inputs, with its scratch buffer.
- * With -DSC_PROFILE (int8 builds) it also prints where the time goes: per layer and per
- * kernel, ms per run, share of the run, and GOPS for the layers that multiply
- * (shiftc_rt.h's sc_profile_mark, called by the generated run function after each layer).
+ * Where the time goes per layer is `shiftc verify OUTDIR --profile` (the generated test
+ * built with -DSC_PROFILE).
  * C99 + POSIX clock_gettime. Single-input, single-output models (the examples). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
@@ -54,48 +53,6 @@ static double now_ns(void) {
   return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
 }
 
-#ifdef SC_PROFILE
-#include <string.h>
-
-#include "shiftc_rt.h"
-#define LAYER_COUNT CAT(BENCH_UPPER, _LAYER_COUNT)
-extern const sc_layer_info CAT(BENCH_MODEL, _layers)[LAYER_COUNT];
-static double layer_ns[LAYER_COUNT], last_mark;
-
-void sc_profile_mark(int layer) {
-  const double t = now_ns();
-  if (layer > 0) layer_ns[layer - 1] += t - last_mark;
-  last_mark = t;
-}
-
-/* Per layer, then per kernel (in order of first appearance): ms per run, share, GOPS. */
-static void print_profile(long runs) {
-  const sc_layer_info *info = CAT(BENCH_MODEL, _layers);
-  double total = 0;
-  for (int i = 0; i < LAYER_COUNT; i++) total += layer_ns[i];
-  printf("profile: %d layers, %.3f ms per run in the layers\n", LAYER_COUNT, total / runs * 1e-6);
-  printf("  %-28s %-18s %10s %7s %8s\n", "layer", "kernel", "ms", "share", "GOPS");
-  for (int i = 0; i < LAYER_COUNT; i++) {
-    const double ns = layer_ns[i] / runs;
-    printf("  %-28s %-18s %10.4f %6.1f%%", info[i].name, info[i].kernel, ns * 1e-6, 100 * layer_ns[i] / total);
-    if (info[i].macs > 0) printf(" %8.1f", 2.0 * (double)info[i].macs / ns);
-    printf("\n");
-  }
-  printf("  per kernel:\n");
-  for (int i = 0; i < LAYER_COUNT; i++) {
-    int seen = 0;
-    for (int j = 0; j < i; j++) seen |= strcmp(info[j].kernel, info[i].kernel) == 0;
-    if (seen) continue;
-    double ns = 0, macs = 0;
-    for (int j = i; j < LAYER_COUNT; j++)
-      if (strcmp(info[j].kernel, info[i].kernel) == 0) ns += layer_ns[j], macs += (double)info[j].macs;
-    printf("  kernel %-18s %10.4f ms %6.1f%%", info[i].kernel, ns / runs * 1e-6, 100 * ns / total);
-    if (macs > 0) printf(" %8.1f GOPS", 2.0 * macs * runs / ns);
-    printf("\n");
-  }
-}
-#endif
-
 int main(int argc, char **argv) {
   double ms = argc > 1 ? atof(argv[1]) : 200.0;
   int n = GOLDEN_COUNT > 0 ? GOLDEN_COUNT : 1;
@@ -111,8 +68,5 @@ int main(int argc, char **argv) {
     t = now_ns();
   }
   printf("%.1f ns/run (%ld runs, check %u)\n", (t - start) / (double)runs, runs, sink & 0xff);
-#ifdef SC_PROFILE
-  print_profile(runs);
-#endif
   return 0;
 }

@@ -44,6 +44,16 @@ static void setup(Shape *s) {
   for (int32_t c = 0; c < n; c++) bias[c] = rand() % 1000, mult[c] = 0x50000000, shift[c] = 14;
   s->pw = (sc_packed_weights){.n = n, .k = k, .k_pad = k_pad, .w = w, .bias = bias};
   s->pw.rq = (sc_requant){.mult = mult, .shift = shift, .per_channel = 1, .lo = -128, .hi = 127};
+#if SC_PACK_U8
+  /* the VNNI layouts take a + 128: 128 * sum_k W[c][k] per channel, as the compiler gives it
+   * (packed order: blocks of NR channels, groups of KB terms, [NR][KB] within a group) */
+  int32_t *wsum128 = calloc((size_t)nb * SC_PACK_NR, sizeof(int32_t));
+  for (size_t i = 0; i < (size_t)nb * SC_PACK_NR * k_pad; i++) {
+    const size_t blk = i / ((size_t)SC_PACK_NR * k_pad), in = i % ((size_t)SC_PACK_NR * k_pad);
+    wsum128[blk * SC_PACK_NR + in % (SC_PACK_NR * SC_PACK_KB) / SC_PACK_KB] += 128 * w[i];
+  }
+  s->pw.wsum128 = wsum128;
+#endif
   s->a = malloc((size_t)M * k);
   s->y = malloc((size_t)M * n);
   for (size_t i = 0; i < (size_t)M * k; i++) s->a[i] = (int8_t)(rand() % 256 - 128);

@@ -41,6 +41,28 @@ echo "== peers on the BERT layer's weight GEMMs (M=128), one thread, $ROUNDS int
 $CC $CFLAGS -mavx2 -mfma -Iruntime -Iruntime/simd -Iruntime/avx2 -o "$P/gemm_avx2" \
   bench/gemm_bench.c runtime/avx2/sc_packed_gemm_avx2.c
 RUNNERS="shiftc-avx2"
+# The VNNI sub-targets' GEMMs and this core's ceilings (bench/ceiling_x86.c), built for what
+# the CPU has: a VNNI binary on a CPU without the extension would only die of SIGILL.
+flags="$(grep -m1 '^flags' /proc/cpuinfo) "
+CEIL_FLAGS="-mavx2"
+case $flags in
+*" avx_vnni "*)
+  $CC $CFLAGS -mavx2 -mfma -mavxvnni -Iruntime -Iruntime/simd -Iruntime/avx2 -o "$P/gemm_avx2_vnni" \
+    bench/gemm_bench.c runtime/avx2/sc_packed_gemm_vnni.c runtime/avx2/sc_packed_gemm_avx2.c
+  RUNNERS="$RUNNERS shiftc-avx2-vnni"
+  CEIL_FLAGS="$CEIL_FLAGS -mavxvnni -DCEILING_VNNI_YMM" ;;
+*) echo "shiftc avx2-vnni: not timed (this CPU has no AVX-VNNI: no avx_vnni in /proc/cpuinfo)" | tee -a "$P/notes.txt" ;;
+esac
+case $flags in
+*" avx512_vnni "*)
+  $CC $CFLAGS -mavx2 -mfma -mavx512f -mavx512bw -mavx512vl -mavx512vnni -Iruntime -Iruntime/simd -Iruntime/avx2 \
+    -o "$P/gemm_avx512_vnni" bench/gemm_bench.c runtime/avx2/sc_packed_gemm_vnni.c runtime/avx2/sc_packed_gemm_avx2.c
+  RUNNERS="$RUNNERS shiftc-avx512-vnni"
+  CEIL_FLAGS="$CEIL_FLAGS -mavx512f -mavx512vnni -DCEILING_VNNI_ZMM" ;;
+*) echo "shiftc avx512-vnni: not timed (this CPU has no AVX-512 VNNI: no avx512_vnni in /proc/cpuinfo)" | tee -a "$P/notes.txt" ;;
+esac
+# shellcheck disable=SC2086
+$CC $CFLAGS $CEIL_FLAGS -o "$P/ceiling" bench/ceiling_x86.c
 
 : >"$P/isa.txt"
 : >"$P/notes.txt" # lines for peers.md: peers skipped, caps not timed again
@@ -75,23 +97,26 @@ fi
 # ------------------------------------------------------------------ GEMM rounds, interleaved
 # Every binary prints "<series> <shape> M N K <ms> ms ..." lines; one round per call.
 : >"$P/gemm.times"
+: >"$P/ceiling.times"
 r=0
 while [ $r -lt "$ROUNDS" ]; do
   for run in $RUNNERS; do
     case $run in
     shiftc-avx2) "$P/gemm_avx2" "$MS" 1 | sed 's/^/shiftc-avx2 /' ;;
+    shiftc-avx2-vnni) "$P/gemm_avx2_vnni" "$MS" 1 | sed 's/^/shiftc-avx2-vnni /' ;;
+    shiftc-avx512-vnni) "$P/gemm_avx512_vnni" "$MS" 1 | sed 's/^/shiftc-avx512-vnni /' ;;
     onednn@*) cap=${run#onednn@}
       ONEDNN_MAX_CPU_ISA=$cap "$P/dnnl_bench" "$MS" 1 | grep -v '^impl ' | sed "s/^\(onednn-[a-z0-9]*\) /\1@$cap /" ;;
     xnnpack) "$P/xnnpack_bench" "$MS" 1 ;;
     esac
   done | awk '$2 != "all" { print $1, $2, $6 }' >>"$P/gemm.times"
+  "$P/ceiling" "$MS" 1 >>"$P/ceiling.times" # the same round's load on the same core
   r=$((r + 1))
 done
 
 # Medians per series and shape; "all" sums the four medians (as gemm_bench.c does).
 GEMM_MD=$P/gemm.md
 # XNNPACK picks its kernels by cpuinfo and does not say which; name the widest the CPU has.
-flags=$(grep -m1 '^flags' /proc/cpuinfo)
 case $flags in
 *avx512_vnni*) top="AVX-512 VNNI" ;; *avx512f*) top="AVX-512" ;; *avx_vnni*) top="AVX-VNNI" ;; *avx2*) top="AVX2" ;; *) top="below AVX2" ;;
 esac
@@ -115,6 +140,8 @@ awk -v isafile="$P/isa.txt" -v out="$GEMM_MD" -v xnn_isa="its pick; this CPU top
     b = s; cap = ""
     if (index(s, "@")) { b = substr(s, 1, index(s, "@") - 1); cap = substr(s, index(s, "@") + 1) }
     if (b == "shiftc-avx2") return "shiftc avx2 (int8, exact)"
+    if (b == "shiftc-avx2-vnni") return "shiftc avx2-vnni (int8, exact)"
+    if (b == "shiftc-avx512-vnni") return "shiftc avx512-vnni (int8, exact)"
     if (b == "onednn-s8s8") return "oneDNN s8s8->s32, cap " cap
     if (b == "onednn-u8s8") return "oneDNN u8s8->s32, cap " cap
     if (b == "onednn-f32") return "oneDNN f32, cap " cap
@@ -124,6 +151,8 @@ awk -v isafile="$P/isa.txt" -v out="$GEMM_MD" -v xnn_isa="its pick; this CPU top
   }
   function isa_of(s) {
     if (s == "shiftc-avx2") return "AVX2"
+    if (s == "shiftc-avx2-vnni") return "AVX-VNNI"
+    if (s == "shiftc-avx512-vnni") return "AVX-512 VNNI"
     if (index(s, "@")) return isa[substr(s, index(s, "@") + 1)]
     return xnn_isa
   }
@@ -150,6 +179,51 @@ awk -v isafile="$P/isa.txt" -v out="$GEMM_MD" -v xnn_isa="its pick; this CPU top
         gops[s, "ffn_down"], spread[s, "ffn_down"], all[s], ms[s], r, isa_of(s) >out
     }
   }' "$P/gemm.times"
+
+# This core's ceilings, from the same rounds: what each exact multiply-accumulate pattern
+# reaches with everything in registers (bench/ceiling_x86.c), and each shiftc GEMM's share
+# of the ceiling of the pattern it runs.
+CEIL_MD=$P/ceiling.md
+awk -v out="$CEIL_MD" '
+  FNR == 1 { f++ }
+  f == 1 { c = ++cn[$1]; cv[$1, c] = $2; if (!($1 in co)) { co[$1] = ++np; pn[np] = $1 } next }
+  f == 2 && $1 ~ /^shiftc-/ { c = ++gn[$1, $2]; gv[$1, $2, c] = $3; if (!($1 in so)) { so[$1] = ++ns; sn[ns] = $1 } }
+  function med(arr, key, m,   i, j, t) {
+    for (i = 1; i <= m; i++) a[i] = arr[key, i]
+    for (i = 2; i <= m; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+    return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+  }
+  function what(p) {
+    if (p == "madd") return "vpmaddwd alone (the multiplier, int16 pairs)"
+    if (p == "madd+add") return "vpmaddwd + vpaddd (exact int16 step: avx2)"
+    if (p == "ubs+madd+add") return "vpmaddubsw + vpmaddwd + vpaddd (u8 x s8: exact only for a >= 0)"
+    if (p == "sign+ubs+madd+add") return "vpsignb + the same (exact for signed a)"
+    if (p == "dpbusd-ymm") return "vpdpbusd ymm (avx2-vnni)"
+    if (p == "dpbusd-zmm") return "vpdpbusd zmm (avx512-vnni)"
+    return p
+  }
+  function limit_of(s) { return s == "shiftc-avx2" ? "madd+add" : s == "shiftc-avx2-vnni" ? "dpbusd-ymm" : "dpbusd-zmm" }
+  END {
+    split("qkv out ffn_up ffn_down", shape, " ")
+    n["qkv"] = 2304; k["qkv"] = 768; n["out"] = 768; k["out"] = 768
+    n["ffn_up"] = 3072; k["ffn_up"] = 768; n["ffn_down"] = 768; k["ffn_down"] = 3072
+    print "| pattern, all in registers | GOPS (median) |" >out
+    print "|---|---|" >out
+    printf "%-66s %s\n", "this core, int8 ceiling per pattern (registers only)", "GOPS"
+    for (i = 1; i <= np; i++) {
+      p = pn[i]; g[p] = med(cv, p, cn[p])
+      printf "  %-64s %6.1f\n", what(p), g[p]
+      printf "| %s | %.1f |\n", what(p), g[p] >out
+    }
+    for (i = 1; i <= ns; i++) {
+      s = sn[i]; tot = 0; ops = 0
+      for (j = 1; j <= 4; j++) { sh = shape[j]; tot += med(gv, s SUBSEP sh, gn[s, sh]); ops += 2 * 128 * n[sh] * k[sh] }
+      all = ops / (tot * 1e-3) * 1e-9; L = limit_of(s)
+      if (!(L in g)) continue
+      printf "  %s, all four GEMMs: %.1f GOPS = %.0f%% of its pattern'"'"'s ceiling (%s, %.1f)\n", s, all, 100 * all / g[L], L, g[L]
+      printf "\n%s, the four GEMMs: %.1f GOPS, %.0f%% of the %s ceiling (%.1f GOPS).\n", s, all, 100 * all / g[L], L, g[L] >out
+    }
+  }' "$P/ceiling.times" "$P/gemm.times"
 
 # ------------------------------------------------------------------ the whole layer
 LAYER_MD=$P/layer.md
@@ -229,6 +303,10 @@ fi
   echo "## shiftc and its peers, one thread, same run"
   echo
   cat "$GEMM_MD"
+  echo
+  echo "This core's ceilings in the same rounds (bench/ceiling_x86.c: 12 independent accumulators, no memory):"
+  echo
+  cat "$CEIL_MD"
   echo
   [ -s "$LAYER_MD" ] && cat "$LAYER_MD" && echo
   [ -f "$P/ort_check.txt" ] && [ "$ORT_OK" = 1 ] && [ -z "$missing" ] && sed 's/^/- /' "$P/ort_check.txt" && echo

@@ -991,6 +991,40 @@ static void emit_golden(const Emit *e, StrBuf *c, const Samples *src, int n) {
   free(one);
 }
 
+/* The test's profile mode (-DSC_PROFILE, `make profile`, `shiftc verify --profile`):
+ * after the goldens pass, the run function is timed over them for a while, each layer's
+ * share by the run function's marks, and one line per layer is printed for verify to
+ * read: "profile layer <i> <name> <kernel> <ns per run> <macs>". Process CPU time, so a
+ * loaded machine's waits do not count. */
+static void emit_test_profile(const Emit *e, StrBuf *c) {
+  const char *m = e->model, *M = e->MODEL;
+  sb_printf(c, "#if defined(SC_PROFILE) && %s_LAYER_COUNT > 0\n#include <time.h>\n\n#include \"shiftc_rt.h\"\n\n", M);
+  sb_printf(c, "extern const sc_layer_info %s_layers[%s_LAYER_COUNT];\n", m, M);
+  sb_printf(c, "static double layer_ns[%s_LAYER_COUNT], last_mark;\n\n", M);
+  sb_puts(c, "static double now_ns(void) {\n  struct timespec t;\n  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);\n"
+             "  return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;\n}\n\n");
+  sb_puts(c, "void sc_profile_mark(int layer) {\n  const double t = now_ns();\n"
+             "  if (layer > 0) layer_ns[layer - 1] += t - last_mark;\n  last_mark = t;\n}\n\n");
+  sb_puts(c, "/* Runs the goldens' inputs round robin for at least ms milliseconds (after one warm-up\n"
+             " * round), then prints each layer's time per run. */\n");
+  sb_puts(c, "static void profile(int count, double ms) {\n");
+  sb_puts(c, "  for (int i = 0; i < count; i++) run_golden(i);\n");
+  sb_puts(c, "  memset(layer_ns, 0, sizeof layer_ns);\n");
+  sb_puts(c, "  long runs = 0;\n  const double start = now_ns();\n");
+  sb_puts(c, "  do\n    for (int i = 0; i < 16; i++, runs++) run_golden((int)(runs % count));\n"
+             "  while (now_ns() - start < ms * 1e6);\n");
+  sb_puts(c, "  printf(\"profile runs %ld ns_per_run %.1f\\n\", runs, (now_ns() - start) / (double)runs);\n");
+  sb_printf(c, "  for (int i = 0; i < %s_LAYER_COUNT; i++)\n", M);
+  sb_printf(c, "    printf(\"profile layer %%d %%s %%s %%.1f %%lld\\n\", i + 1, %s_layers[i].name, %s_layers[i].kernel,\n"
+               "           layer_ns[i] / (double)runs, %s_layers[i].macs);\n}\n",
+            m, m, m);
+  sb_printf(c, "#elif defined(SC_PROFILE)\n"
+               "void sc_profile_mark(int layer) { (void)layer; }\n"
+               "static void profile(int count, double ms) {\n  (void)count, (void)ms;\n"
+               "  printf(\"profile runs 0 ns_per_run 0\\n\");\n}\n");
+  sb_puts(c, "#endif\n\n");
+}
+
 static void emit_test(const Emit *e, StrBuf *c) {
   const Graph *g = e->g;
   const char *m = e->model, *M = e->MODEL;
@@ -1000,7 +1034,8 @@ static void emit_test(const Emit *e, StrBuf *c) {
                " * is filled with a pattern, so a layer reading bytes no layer wrote would show.\n"
                " * Prints one line per golden and `N/N goldens bit-exact`; exit 0 iff all match. */\n",
             m, SHIFTC_VERSION, m);
-  sb_printf(c, "#include <stdint.h>\n#include <stdio.h>\n#include <string.h>\n\n#include \"%s.h\"\n\n", m);
+  sb_puts(c, "#ifdef SC_PROFILE /* the profile's clock: POSIX clock_gettime */\n#define _POSIX_C_SOURCE 200809L\n#endif\n");
+  sb_printf(c, "#include <stdint.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n\n#include \"%s.h\"\n\n", m);
   sb_printf(c, "extern const int %s_golden_count;\n", m);
   /* Per input and output: the golden arrays, the buffer the test fills, its size,
    * its name for messages, and (inputs) the float samples and the quantize helper. */
@@ -1044,7 +1079,20 @@ static void emit_test(const Emit *e, StrBuf *c) {
              "  if (j < 0) return 1;\n"
              "  printf(\"golden %d: MISMATCH%s at byte %ld: got %d, expected %d\\n\", i, what, j, got[j], want[j]);\n"
              "  return 0;\n}\n\n");
-  sb_puts(c, "int main(void) {\n  int passed = 0;\n");
+  /* One run on golden i's stored input codes, into the output buffers. */
+  sb_puts(c, "static int run_golden(int i) {\n");
+  if (!e->multi) {
+    sb_printf(c, "  return %s_run(%s%s[i], %s, arena.bytes);\n", m, ids[0] ? "(const int8_t *)" : "", arr[0], buf[1]);
+  } else {
+    sb_printf(c, "  const int8_t *inputs[%s_NUM_INPUTS] = {", M);
+    for (int k = 0; k < g->ninputs; k++) sb_printf(c, "%s%s%s[i]", k ? ", " : "", ids[k] ? "(const int8_t *)" : "", arr[k]);
+    sb_printf(c, "};\n  int8_t *outputs[%s_NUM_OUTPUTS] = {", M);
+    for (int k = g->ninputs; k < nio; k++) sb_printf(c, "%s%s", k > g->ninputs ? ", " : "", buf[k]);
+    sb_printf(c, "};\n  return %s_run(inputs, outputs, arena.bytes);\n", m);
+  }
+  sb_puts(c, "}\n\n");
+  emit_test_profile(e, c);
+  sb_printf(c, "int main(int argc, char **argv) {\n  int passed = 0;\n  (void)argc, (void)argv;\n");
   sb_printf(c, "  const int count = %s_golden_count;\n", m);
   sb_printf(c, "  if (count == 0)\n    printf(\"%s: no goldens stored (golden: 0 in the configuration): nothing to "
                "check\\n\");\n",
@@ -1062,16 +1110,7 @@ static void emit_test(const Emit *e, StrBuf *c) {
     sb_printf(c, "    ok = ok && same(i, \" in %s\", %s, %s[i], %s);\n", quant[k], buf[k], arr[k], size[k]);
   }
   sb_puts(c, "    memset(arena.bytes, 0xA5, sizeof arena.bytes);\n");
-  if (!e->multi) {
-    sb_printf(c, "    int status = %s_run(%s%s[i], %s, arena.bytes);\n", m, ids[0] ? "(const int8_t *)" : "", arr[0],
-              buf[1]);
-  } else {
-    sb_printf(c, "    const int8_t *inputs[%s_NUM_INPUTS] = {", M);
-    for (int k = 0; k < g->ninputs; k++) sb_printf(c, "%s%s%s[i]", k ? ", " : "", ids[k] ? "(const int8_t *)" : "", arr[k]);
-    sb_printf(c, "};\n    int8_t *outputs[%s_NUM_OUTPUTS] = {", M);
-    for (int k = g->ninputs; k < nio; k++) sb_printf(c, "%s%s", k > g->ninputs ? ", " : "", buf[k]);
-    sb_printf(c, "};\n    int status = %s_run(inputs, outputs, arena.bytes);\n", m);
-  }
+  sb_puts(c, "    int status = run_golden(i);\n");
   sb_puts(c, "    if (ok && status != 0) {\n      printf(\"golden %d: run returned %d\\n\", i, status);\n"
              "      ok = 0;\n    }\n");
   for (int k = g->ninputs; k < nio; k++) {
@@ -1080,7 +1119,9 @@ static void emit_test(const Emit *e, StrBuf *c) {
     free(what);
   }
   sb_puts(c, "    if (ok) {\n      printf(\"golden %d: ok\\n\", i);\n      passed++;\n    }\n  }\n");
-  sb_puts(c, "  printf(\"%d/%d goldens bit-exact\\n\", passed, count);\n  return passed == count ? 0 : 1;\n}\n");
+  sb_puts(c, "  printf(\"%d/%d goldens bit-exact\\n\", passed, count);\n");
+  sb_puts(c, "#ifdef SC_PROFILE\n  if (passed == count && count > 0) profile(count, argc > 1 ? atof(argv[1]) : 500.0);\n#endif\n");
+  sb_puts(c, "  return passed == count ? 0 : 1;\n}\n");
   for (int k = 0; k < nio; k++) {
     free(arr[k]);
     free(buf[k]);
@@ -1121,11 +1162,17 @@ static void emit_makefile(const Emit *e, StrBuf *mk, char **rt, int nrt) {
   sb_printf(mk, "HDRS = %s.h", m);
   for (int i = 0; i < nrt; i++)
     if (ends_with(rt[i], ".h")) sb_printf(mk, " %s", base_name(rt[i]));
-  sb_puts(mk, "\n\n.PHONY: all test clean\n\nall: $(MODEL)_test\n\n");
+  sb_puts(mk, "\n\n.PHONY: all test profile clean\n\nall: $(MODEL)_test\n\n");
   sb_puts(mk, "$(MODEL)_test: $(SRCS) $(TEST_SRCS) $(HDRS)\n"
               "\t$(CC) $(CFLAGS) $(TARGET_CFLAGS) -I. -o $@ $(SRCS) $(TEST_SRCS) $(LDFLAGS)\n\n");
   sb_puts(mk, "test: $(MODEL)_test\n\t$(RUN) ./$(MODEL)_test\n\n");
-  sb_puts(mk, "clean:\n\trm -f $(MODEL)_test *.o\n");
+  sb_puts(mk, "# make profile: the test built with -DSC_PROFILE; after the goldens it times every layer\n"
+              "# (PROFILE_MS milliseconds of runs; shiftc verify --profile puts the table in the report)\n");
+  sb_puts(mk, "PROFILE_MS ?= 500\n");
+  sb_puts(mk, "$(MODEL)_profile: $(SRCS) $(TEST_SRCS) $(HDRS)\n"
+              "\t$(CC) $(CFLAGS) $(TARGET_CFLAGS) -DSC_PROFILE -I. -o $@ $(SRCS) $(TEST_SRCS) $(LDFLAGS)\n\n");
+  sb_puts(mk, "profile: $(MODEL)_profile\n\t$(RUN) ./$(MODEL)_profile $(PROFILE_MS)\n\n");
+  sb_puts(mk, "clean:\n\trm -f $(MODEL)_test $(MODEL)_profile *.o\n");
   if (e->t->makefile_rules) {
     sb_putc(mk, '\n');
     sb_puts(mk, e->t->makefile_rules);

@@ -31,6 +31,9 @@ static const char usage[] =
     "          rebuild the generated test and check its goldens bit for bit; with --board,\n"
     "          build the scalar code for the board (Cortex-M4), run its goldens under\n"
     "          qemu-system-arm and add its flash and RAM bytes to the report\n"
+    "  verify  OUTDIR --profile [--ms N]\n"
+    "          the goldens, then each layer timed on this machine for N ms (default 500):\n"
+    "          ms, share and GOPS per layer and per kernel, added to the reports\n"
     "  check   MODEL.nn [-c CONFIG.yaml]\n"
     "          parse, infer shapes and print the graph after lowering\n"
     "  import  MODEL.onnx [-o OUTDIR]\n"
@@ -70,6 +73,8 @@ typedef struct Options {
   const char *weight_bits;
   const char *bias_fix;
   const char *board;
+  bool profile;          /* verify --profile */
+  const char *profile_ms; /* verify --ms N */
   bool mode_float, mode_int, raw;
   const char *html; /* eval --html FILE */
   bool per_layer;   /* eval --per-layer */
@@ -116,6 +121,10 @@ static Options parse_args(int argc, char **argv) {
       o.bias_fix = VALUE();
     } else if (strcmp(a, "--board") == 0) {
       o.board = VALUE();
+    } else if (strcmp(a, "--profile") == 0) {
+      o.profile = true;
+    } else if (strcmp(a, "--ms") == 0) {
+      o.profile_ms = VALUE();
     } else if (strcmp(a, "--raw") == 0) {
       o.raw = true;
     } else if (strcmp(a, "--float-c") == 0) {
@@ -472,6 +481,15 @@ static int cmd_compile(const Options *o) {
 
 static int cmd_verify(const Options *o) {
   if (!o->model) error_cli("verify: no output folder given (shiftc verify OUTDIR)");
+  if (o->profile_ms && !o->profile) error_cli("verify: --ms is the length of a profile: give it with --profile");
+  if (o->profile && o->board) error_cli("verify: --profile times the code on this machine; it does not go with --board");
+  if (o->profile) {
+    char *end = NULL;
+    double ms = o->profile_ms ? strtod(o->profile_ms, &end) : 500;
+    if (o->profile_ms && (end == o->profile_ms || *end || !(ms >= 1 && ms <= 600000)))
+      error_cli("verify: --ms wants milliseconds from 1 to 600000, not '%s'", o->profile_ms);
+    return verify_profile(o->model, ms);
+  }
   return o->board ? verify_board(o->model, o->board) : verify_outdir(o->model);
 }
 

@@ -619,6 +619,42 @@ static void section_memory(StrBuf *sb, const cJSON *root) {
 
 /* ------------------------------------------------------------ entry point */
 
+/* `shiftc verify --profile`'s timing of the generated code on one machine, when present. */
+static void section_profile(StrBuf *sb, const cJSON *root) {
+  const cJSON *prof = jget(root, "profile"), *layers = jget(prof, "layers");
+  if (!prof) return;
+  sb_puts(sb, "<h2 id=\"profile\">Profile on this machine</h2>\n<p>From <code>shiftc verify --profile</code> on ");
+  html_text(sb, jstr(prof, "cpu") ? jstr(prof, "cpu") : "?");
+  sb_puts(sb, ": ");
+  html_num(sb, jnum(prof, "ms_per_run"), "%.4f", "profile.ms_per_run");
+  sb_puts(sb, " ms per inference over ");
+  html_num(sb, jnum(prof, "runs"), "%.0f", "profile.runs");
+  sb_puts(sb, " runs of the goldens' inputs (process CPU time). GOPS counts 2 operations per "
+              "multiply-accumulate.</p>\n");
+  static const char *const hdr[] = {">#", "layer", "kernel", ">ms", ">share", ">GOPS"};
+  html_table_begin(sb, "profile-table", hdr, 6);
+  const int n = cJSON_GetArraySize(layers);
+  for (int k = 0; k < n; k++) {
+    const cJSON *l = cJSON_GetArrayItem(layers, k);
+    sb_puts(sb, "<tr>");
+    cell_begin(sb, true);
+    sb_printf(sb, "%d</td>", k + 1);
+    text_cell(sb, jstr(l, "name"));
+    text_cell(sb, jstr(l, "kernel"));
+    cell_begin(sb, true);
+    html_num(sb, jnum(l, "ms"), "%.4f", "profile.layers.%d.ms", k);
+    sb_puts(sb, "</td>");
+    cell_begin(sb, true);
+    html_num(sb, jnum(l, "share_percent"), "%.1f%%", "profile.layers.%d.share_percent", k);
+    sb_puts(sb, "</td>");
+    cell_begin(sb, true);
+    if (cJSON_IsNumber(jget(l, "gops"))) html_num(sb, jnum(l, "gops"), "%.1f", "profile.layers.%d.gops", k);
+    else sb_puts(sb, "-");
+    sb_puts(sb, "</td></tr>\n");
+  }
+  html_table_end(sb);
+}
+
 char *report_html(const char *json, const EvalResult *ev) {
   cJSON *root = cJSON_Parse(json);
   if (!root) internal_error("report_html: the JSON report does not parse near '%.40s'", cJSON_GetErrorPtr());
@@ -635,6 +671,7 @@ char *report_html(const char *json, const EvalResult *ev) {
   section_layers(&sb, root);
   section_calibration(&sb, root);
   section_memory(&sb, root);
+  section_profile(&sb, root);
   sb_puts(&sb, "<p class=\"muted\">Drawn by shiftc from the numbers of the .report.json (schema ");
   html_text(&sb, schema);
   sb_puts(&sb, "); every number is in a data-j / data-v pair.</p>\n");

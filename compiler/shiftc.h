@@ -841,6 +841,20 @@ int verify_outdir(const char *outdir);
  * test-cortex-m4`: its goldens under qemu-system-arm) and its flash/RAM bytes (`make
  * size-cortex-m4`), which replace the report's "Bare metal" section. 0 when all pass. */
 int verify_board(const char *outdir, const char *board);
+/* The model named by OUTDIR's one <model>_test.c (heap); a user error otherwise. */
+char *verify_model_of(const char *outdir);
+/* Runs argv (PATH searched) with its stdout captured into *out, stderr passing through;
+ * the exit status, or 128 + the signal, or 127 when it could not start. */
+int verify_run_captured(char *const argv[], StrBuf *out);
+
+/* ---------------------------------------------------------- verify_profile.c */
+
+/* `shiftc verify OUTDIR --profile [--ms N]`: `make profile` in OUTDIR (the test built with
+ * -DSC_PROFILE), which checks the goldens and then times each layer for ms milliseconds;
+ * the per-layer and per-kernel table (ms per inference, share, GOPS) is printed and put
+ * into the folder's reports (.report.md section "Profile", .report.json "profile", the
+ * .report.html redrawn). 0 when the goldens pass and the profile was written. */
+int verify_profile(const char *outdir, double ms);
 
 /* ------------------------------------------------------------ onnx_read.c */
 

@@ -34,7 +34,7 @@ static int run_echoed(char *const argv[]) {
 }
 
 /* The model's name from the folder's one <model>_test.c. */
-static char *model_of(const char *outdir) {
+char *verify_model_of(const char *outdir) {
   DIR *d = opendir(outdir);
   if (!d) error_cli("verify: cannot read '%s': %s", outdir, strerror(errno));
   char *found = NULL;
@@ -69,7 +69,7 @@ int verify_outdir(const char *outdir) {
   if (!outdir) error_cli("verify: no folder given (shiftc verify OUTDIR)");
   if (stat(outdir, &st) != 0) error_cli("verify: '%s': %s", outdir, strerror(errno));
   if (!S_ISDIR(st.st_mode)) error_cli("verify: '%s' is not a folder (give the OUTDIR of shiftc compile)", outdir);
-  char *model = model_of(outdir);
+  char *model = verify_model_of(outdir);
   const char *needed[] = {"Makefile", "shiftc_rt.h", NULL};
   for (int i = 0; needed[i]; i++)
     if (!exists_in(outdir, needed[i]))
@@ -99,7 +99,7 @@ int verify_outdir(const char *outdir) {
 
 /* Runs argv (PATH searched) with its stdout captured into *out (stderr passes through);
  * its exit status as run_echoed gives it. */
-static int run_captured(char *const argv[], StrBuf *out) {
+int verify_run_captured(char *const argv[], StrBuf *out) {
   int fd[2];
   fflush(stdout);
   fflush(stderr);
@@ -145,7 +145,7 @@ int verify_board(const char *outdir, const char *board) {
   struct stat st;
   if (stat(outdir, &st) != 0 || !S_ISDIR(st.st_mode))
     error_cli("verify: '%s' is not a folder (give the OUTDIR of shiftc compile)", outdir);
-  char *model = model_of(outdir);
+  char *model = verify_model_of(outdir);
   char *mk_path = xformat("%s/Makefile", outdir);
   char *mk = read_whole_file(mk_path, NULL);
   if (!mk) error_cli("verify: cannot read '%s': %s", mk_path, strerror(errno));
@@ -158,7 +158,7 @@ int verify_board(const char *outdir, const char *board) {
   char *test_argv[] = {"make", "-s", "-C", (char *)outdir, test_rule, NULL};
   StrBuf run = {0};
   printf("$ make -s -C %s %s\n", outdir, test_rule);
-  int st_test = run_captured(test_argv, &run);
+  int st_test = verify_run_captured(test_argv, &run);
   fputs(run.data ? run.data : "", stdout);
   if (st_test != 0) {
     printf("verify: %s: goldens do not match on %s (exit %d)\n", outdir, board, st_test);
@@ -172,7 +172,7 @@ int verify_board(const char *outdir, const char *board) {
   char *size_argv[] = {"make", "-s", "-C", (char *)outdir, size_rule, NULL};
   StrBuf sizes = {0};
   printf("$ make -s -C %s %s\n", outdir, size_rule);
-  int st_size = run_captured(size_argv, &sizes);
+  int st_size = verify_run_captured(size_argv, &sizes);
   fputs(sizes.data ? sizes.data : "", stdout);
   if (st_size != 0) {
     printf("verify: %s: measuring the sizes failed (exit %d)\n", outdir, st_size);

@@ -490,7 +490,8 @@ static inline int32_t sc_id_from_f32(float x) {
  * (1-based, the comments' numbering), and <model>.c defines
  *   const sc_layer_info <model>_layers[<MODEL>_LAYER_COUNT]
  * naming each layer, its kernel and its multiply-accumulates. The program linking the
- * model defines sc_profile_mark (bench/bench_run.c does). Without SC_PROFILE the marks
+ * model defines sc_profile_mark: the generated <model>_test.c does when built with
+ * -DSC_PROFILE (`make profile`, `shiftc verify --profile`). Without SC_PROFILE the marks
  * compile to nothing. */
 typedef struct sc_layer_info {
   const char *name, *kernel;

@@ -6,7 +6,9 @@
 #define SC_AVX2_H
 
 #include <immintrin.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* sc_rdmulh per lane, for multipliers m >= 0 (dyadic M0 lie in [2^30, 2^31), so the
  * saturating case INT32_MIN * INT32_MIN cannot occur): (a*m + 2^30) >> 31 in 64 bits.
@@ -124,6 +126,65 @@ static inline void sc_avx2_store8_s8(int8_t *y, __m256i v) {
   __m128i lo = _mm256_castsi256_si128(p), hi = _mm256_extracti128_si256(p, 1);
   _mm_storel_epi64((__m128i *)(void *)y, _mm_unpacklo_epi32(lo, hi));
 }
+
+/* Writes a tile of rows x nc int8 codes held as one __m128i per row (row r's channel j in
+ * byte j; rows <= 8) into a channel-major output: channel j's rows go to y[j * col_stride
+ * + 0 .. rows), consecutive. That is a conv's NCHW output, where a GEMM row is a pixel and a
+ * channel's pixels are consecutive in its plane. An 8 x 16 byte transpose (unpack bytes,
+ * then words, then dwords) turns 16 scattered byte stores per row into one run per channel. */
+static inline void sc_avx2_store_cols(const __m128i *row, int32_t rows, int32_t nc, int8_t *y, ptrdiff_t col_stride) {
+  __m128i r[8];
+  for (int32_t i = 0; i < 8; i++) r[i] = i < rows ? row[i] : _mm_setzero_si128();
+  /* bytes: t0 = r0/r1 interleaved (channels 0-7), t1 = r0/r1 (8-15), ... */
+  const __m128i b0 = _mm_unpacklo_epi8(r[0], r[1]), b1 = _mm_unpackhi_epi8(r[0], r[1]);
+  const __m128i b2 = _mm_unpacklo_epi8(r[2], r[3]), b3 = _mm_unpackhi_epi8(r[2], r[3]);
+  const __m128i b4 = _mm_unpacklo_epi8(r[4], r[5]), b5 = _mm_unpackhi_epi8(r[4], r[5]);
+  const __m128i b6 = _mm_unpacklo_epi8(r[6], r[7]), b7 = _mm_unpackhi_epi8(r[6], r[7]);
+  /* words: rows 0-3 of channels 0-3, 4-7, 8-11, 12-15; then rows 4-7 of the same */
+  const __m128i w0 = _mm_unpacklo_epi16(b0, b2), w1 = _mm_unpackhi_epi16(b0, b2);
+  const __m128i w2 = _mm_unpacklo_epi16(b1, b3), w3 = _mm_unpackhi_epi16(b1, b3);
+  const __m128i w4 = _mm_unpacklo_epi16(b4, b6), w5 = _mm_unpackhi_epi16(b4, b6);
+  const __m128i w6 = _mm_unpacklo_epi16(b5, b7), w7 = _mm_unpackhi_epi16(b5, b7);
+  /* dwords: 8 rows of 2 channels in each */
+  __m128i c[8];
+  c[0] = _mm_unpacklo_epi32(w0, w4), c[1] = _mm_unpackhi_epi32(w0, w4);
+  c[2] = _mm_unpacklo_epi32(w1, w5), c[3] = _mm_unpackhi_epi32(w1, w5);
+  c[4] = _mm_unpacklo_epi32(w2, w6), c[5] = _mm_unpackhi_epi32(w2, w6);
+  c[6] = _mm_unpacklo_epi32(w3, w7), c[7] = _mm_unpackhi_epi32(w3, w7);
+  for (int32_t j = 0; j < nc; j++) {
+    uint8_t col[16];
+    _mm_storeu_si128((__m128i *)(void *)col, c[j / 2]);
+    /* exactly rows bytes, as fixed-size pieces (a variable memcpy is a call): a run that
+     * spilled past its end would land on the start of the next channel's plane */
+    const uint8_t *src = col + 8 * (j % 2);
+    int8_t *dst = y + j * col_stride;
+    int32_t o = 0;
+    if (rows & 4) memcpy(dst, src, 4), o = 4;
+    if (rows & 2) memcpy(dst + o, src + o, 2), o += 2;
+    if (rows & 1) dst[o] = (int8_t)src[o];
+    if (rows == 8) memcpy(dst, src, 8);
+  }
+}
+
+/* Transposes an 8 x 8 matrix of dwords held as 8 ymm rows: afterwards v[t] holds what
+ * was column t. */
+static inline void sc_avx2_transpose8_epi32(__m256i v[8]) {
+  const __m256i t0 = _mm256_unpacklo_epi32(v[0], v[1]), t1 = _mm256_unpackhi_epi32(v[0], v[1]);
+  const __m256i t2 = _mm256_unpacklo_epi32(v[2], v[3]), t3 = _mm256_unpackhi_epi32(v[2], v[3]);
+  const __m256i t4 = _mm256_unpacklo_epi32(v[4], v[5]), t5 = _mm256_unpackhi_epi32(v[4], v[5]);
+  const __m256i t6 = _mm256_unpacklo_epi32(v[6], v[7]), t7 = _mm256_unpackhi_epi32(v[6], v[7]);
+  const __m256i s0 = _mm256_unpacklo_epi64(t0, t2), s1 = _mm256_unpackhi_epi64(t0, t2);
+  const __m256i s2 = _mm256_unpacklo_epi64(t1, t3), s3 = _mm256_unpackhi_epi64(t1, t3);
+  const __m256i s4 = _mm256_unpacklo_epi64(t4, t6), s5 = _mm256_unpackhi_epi64(t4, t6);
+  const __m256i s6 = _mm256_unpacklo_epi64(t5, t7), s7 = _mm256_unpackhi_epi64(t5, t7);
+  v[0] = _mm256_permute2x128_si256(s0, s4, 0x20), v[4] = _mm256_permute2x128_si256(s0, s4, 0x31);
+  v[1] = _mm256_permute2x128_si256(s1, s5, 0x20), v[5] = _mm256_permute2x128_si256(s1, s5, 0x31);
+  v[2] = _mm256_permute2x128_si256(s2, s6, 0x20), v[6] = _mm256_permute2x128_si256(s2, s6, 0x31);
+  v[3] = _mm256_permute2x128_si256(s3, s7, 0x20), v[7] = _mm256_permute2x128_si256(s3, s7, 0x31);
+}
+
+/* 8 bytes at p as the low half of an xmm. */
+static inline __m128i sc_avx2_load8(const int8_t *p) { return _mm_loadl_epi64((const __m128i *)(const void *)p); }
 
 /* Arithmetic right shift of 4 int64 lanes by n in 0..63 (AVX2 has no vpsraq): the logical
  * shift, with the sign bits shifted in from a mask of the negative lanes. */

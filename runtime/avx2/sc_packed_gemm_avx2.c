@@ -110,8 +110,35 @@ static void widen_rows(const int8_t *a, ptrdiff_t a_stride, int32_t mc, int32_t 
   }
 }
 
-void sc_packed_gemm(const sc_packed_weights *pw, const int8_t *w, int32_t c0, int32_t n, const int8_t *a,
-                    ptrdiff_t a_stride, int32_t m, int8_t *y, ptrdiff_t y_row_stride, ptrdiff_t y_col_stride) {
+/* The same from K-major activations: row i's term kk at at[kk * at_stride + i] (a conv's
+ * patches gathered a tap at a time). Blocks of 8 rows x 8 pairs: each pair's two rows of 8
+ * codes interleaved and widened give one ymm of 8 (row, pair) dwords; an 8 x 8 dword
+ * transpose turns them into 8 rows of 8 pairs, stored whole. */
+static void widen_rows_kmajor(const int8_t *at, ptrdiff_t at_stride, int32_t mc, int32_t k, int32_t kp, int16_t *a16) {
+  const ptrdiff_t row = 2 * (ptrdiff_t)kp;
+  int32_t i0 = 0;
+  for (; i0 + 8 <= mc; i0 += 8) {
+    int32_t p0 = 0;
+    for (; p0 + 8 <= kp && 2 * (p0 + 8) <= k; p0 += 8) {
+      __m256i v[8];
+      for (int j = 0; j < 8; j++) {
+        const int8_t *lo = at + (ptrdiff_t)(2 * (p0 + j)) * at_stride + i0;
+        v[j] = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(sc_avx2_load8(lo), sc_avx2_load8(lo + at_stride)));
+      }
+      sc_avx2_transpose8_epi32(v);
+      for (int t = 0; t < 8; t++) _mm256_storeu_si256((__m256i *)(void *)(a16 + (i0 + t) * row + 2 * p0), v[t]);
+    }
+    for (int32_t kk = 2 * p0; kk < 2 * kp; kk++)
+      for (int t = 0; t < 8; t++) a16[(i0 + t) * row + kk] = kk < k ? at[kk * at_stride + i0 + t] : 0;
+  }
+  for (; i0 < mc; i0++)
+    for (int32_t kk = 0; kk < 2 * kp; kk++) a16[i0 * row + kk] = kk < k ? at[kk * at_stride + i0] : 0;
+}
+
+/* Both entries: row-major a (a_k == 0: row i at a + i * a_stride) or K-major (a_k != 0:
+ * term kk of row i at a[kk * a_stride + i]). */
+static void gemm(const sc_packed_weights *pw, const int8_t *w, int32_t c0, int32_t n, const int8_t *a,
+                 ptrdiff_t a_stride, int kmajor, int32_t m, int8_t *y, ptrdiff_t y_row_stride, ptrdiff_t y_col_stride) {
   int16_t a16[A16_BYTES / sizeof(int16_t)];
   const int32_t k = pw->k, kp = pw->k_pad / 2;
   /* rows per block: as many as the buffer holds, a multiple of MR when it holds MR */
@@ -119,7 +146,8 @@ void sc_packed_gemm(const sc_packed_weights *pw, const int8_t *w, int32_t c0, in
   if (mb >= MR) mb -= mb % MR;
   for (int32_t r0 = 0; r0 < m; r0 += mb) {
     const int32_t mc = m - r0 < mb ? m - r0 : mb;
-    widen_rows(a + r0 * a_stride, a_stride, mc, k, kp, a16);
+    if (kmajor) widen_rows_kmajor(a + r0, a_stride, mc, k, kp, a16);
+    else widen_rows(a + r0 * a_stride, a_stride, mc, k, kp, a16);
     const int8_t *wb = w;
     for (int32_t nb = 0; nb < n; nb += SC_PACK_NR, wb += (ptrdiff_t)SC_PACK_NR * pw->k_pad) {
       sc_packed_block q;
@@ -129,7 +157,15 @@ void sc_packed_gemm(const sc_packed_weights *pw, const int8_t *w, int32_t c0, in
       int32_t i = 0;
       for (; i + MR <= mc; i += MR) {
         tile6(a16 + (ptrdiff_t)i * 2 * kp, 2 * kp, wb, kp, acc);
-        for (int32_t r = 0; r < MR; r++) store_row(&q, acc[2 * r], acc[2 * r + 1], yb + (i + r) * y_row_stride, y_col_stride);
+        if (y_row_stride == 1 && y_col_stride != 1) { /* a conv's NCHW planes: one run per channel */
+          __m128i rows[MR];
+          for (int32_t r = 0; r < MR; r++)
+            rows[r] = sc_avx2_requant16(acc[2 * r], acc[2 * r + 1], q.bias, q.mult, q.shift, q.add, q.has_mult, q.lo, q.hi);
+          sc_avx2_store_cols(rows, MR, q.nc, yb + i, y_col_stride);
+        } else {
+          for (int32_t r = 0; r < MR; r++)
+            store_row(&q, acc[2 * r], acc[2 * r + 1], yb + (i + r) * y_row_stride, y_col_stride);
+        }
       }
       for (; i < mc; i++) {
         tile1(a16 + (ptrdiff_t)i * 2 * kp, wb, kp, acc);
@@ -137,6 +173,16 @@ void sc_packed_gemm(const sc_packed_weights *pw, const int8_t *w, int32_t c0, in
       }
     }
   }
+}
+
+void sc_packed_gemm(const sc_packed_weights *pw, const int8_t *w, int32_t c0, int32_t n, const int8_t *a,
+                    ptrdiff_t a_stride, int32_t m, int8_t *y, ptrdiff_t y_row_stride, ptrdiff_t y_col_stride) {
+  gemm(pw, w, c0, n, a, a_stride, 0, m, y, y_row_stride, y_col_stride);
+}
+
+void sc_packed_gemm_kmajor(const sc_packed_weights *pw, const int8_t *w, int32_t c0, int32_t n, const int8_t *at,
+                           ptrdiff_t at_stride, int32_t m, int8_t *y, ptrdiff_t y_row_stride, ptrdiff_t y_col_stride) {
+  gemm(pw, w, c0, n, at, at_stride, 1, m, y, y_row_stride, y_col_stride);
 }
 #else
 typedef int sc_packed_gemm_avx2_unused; /* another layout: ISO C wants a declaration */

@@ -109,20 +109,39 @@ static void tile1(const uint8_t *a, const int8_t *w, int32_t kq, vec c[2]) {
   c[0] = c0, c[1] = c1;
 }
 
-/* Requantizes one row's 2 vectors (NR channels) and writes its nc codes. */
-static void store_row(const sc_packed_block *q, const vec v[2], int8_t *y, ptrdiff_t col_stride) {
+enum { G16 = SC_PACK_NR / 16 }; /* groups of 16 channels in a block */
+
+/* Requantizes one row's 2 vectors (NR channels) into G16 groups of 16 codes. */
+static void requant_row(const sc_packed_block *q, const vec v[2], __m128i out[G16]) {
   enum { H = VL / 8 }; /* ymm per vector */
-  int8_t out[SC_PACK_NR];
   __m256i h[2 * H];
   v_halves(v[0], h);
   v_halves(v[1], h + H);
   for (int g = 0; g < 2 * H; g += 2) /* 16 channels at a time */
-    _mm_storeu_si128((__m128i *)(void *)(out + 8 * g), sc_avx2_requant16(h[g], h[g + 1], q->bias + 8 * g, q->mult + 8 * g,
-                                                                         q->shift + 8 * g, q->add ? q->add + 8 * g : NULL,
-                                                                         q->has_mult, q->lo, q->hi));
+    out[g / 2] = sc_avx2_requant16(h[g], h[g + 1], q->bias + 8 * g, q->mult + 8 * g, q->shift + 8 * g,
+                                   q->add ? q->add + 8 * g : NULL, q->has_mult, q->lo, q->hi);
+}
+
+/* Requantizes one row and writes its nc codes. */
+static void store_row(const sc_packed_block *q, const vec v[2], int8_t *y, ptrdiff_t col_stride) {
+  int8_t out[SC_PACK_NR];
+  __m128i o[G16];
+  requant_row(q, v, o);
+  for (int g = 0; g < G16; g++) _mm_storeu_si128((__m128i *)(void *)(out + 16 * g), o[g]);
   if (col_stride == 1 && q->nc == SC_PACK_NR) memcpy(y, out, SC_PACK_NR);
   else
     for (int32_t j = 0; j < q->nc; j++) y[j * col_stride] = out[j];
+}
+
+/* A tile's MR rows into a conv's NCHW planes: one run of MR codes per channel. */
+static void store_tile_cols(const sc_packed_block *q, vec c[MR][2], int8_t *y, ptrdiff_t col_stride) {
+  __m128i rows[G16][MR], o[G16];
+  for (int32_t r = 0; r < MR; r++) {
+    requant_row(q, c[r], o);
+    for (int g = 0; g < G16; g++) rows[g][r] = o[g];
+  }
+  for (int g = 0; g < G16 && 16 * g < q->nc; g++)
+    sc_avx2_store_cols(rows[g], MR, q->nc - 16 * g < 16 ? q->nc - 16 * g : 16, y + 16 * g * col_stride, col_stride);
 }
 
 /* Rows [0, mc) of a as unsigned bytes a + 128, kq quads a row (the tail's pad 0: its
@@ -141,15 +160,45 @@ static void to_u8(const int8_t *a, ptrdiff_t a_stride, int32_t mc, int32_t k, in
   }
 }
 
-void sc_packed_gemm(const sc_packed_weights *pw, const int8_t *w, int32_t c0, int32_t n, const int8_t *a,
-                    ptrdiff_t a_stride, int32_t m, int8_t *y, ptrdiff_t y_row_stride, ptrdiff_t y_col_stride) {
+/* The same from K-major activations (row i's term kk at at[kk * at_stride + i]): blocks
+ * of 8 rows x 8 quads, each quad's four rows of 8 codes interleaved into one ymm of 8
+ * (row, quad) dwords, an 8 x 8 dword transpose, 8 rows of 8 quads stored whole. */
+static void to_u8_kmajor(const int8_t *at, ptrdiff_t at_stride, int32_t mc, int32_t k, int32_t kq, uint8_t *u) {
+  const __m256i flip = _mm256_set1_epi8((char)0x80);
+  const ptrdiff_t row = 4 * (ptrdiff_t)kq;
+  int32_t i0 = 0;
+  for (; i0 + 8 <= mc; i0 += 8) {
+    int32_t q0 = 0;
+    for (; q0 + 8 <= kq && 4 * (q0 + 8) <= k; q0 += 8) {
+      __m256i v[8];
+      for (int j = 0; j < 8; j++) {
+        const int8_t *r = at + (ptrdiff_t)(4 * (q0 + j)) * at_stride + i0;
+        const __m128i b01 = _mm_unpacklo_epi8(sc_avx2_load8(r), sc_avx2_load8(r + at_stride));
+        const __m128i b23 = _mm_unpacklo_epi8(sc_avx2_load8(r + 2 * at_stride), sc_avx2_load8(r + 3 * at_stride));
+        v[j] = _mm256_xor_si256(
+            _mm256_set_m128i(_mm_unpackhi_epi16(b01, b23), _mm_unpacklo_epi16(b01, b23)), flip);
+      }
+      sc_avx2_transpose8_epi32(v);
+      for (int t = 0; t < 8; t++) _mm256_storeu_si256((__m256i *)(void *)(u + (i0 + t) * row + 4 * q0), v[t]);
+    }
+    for (int32_t kk = 4 * q0; kk < 4 * kq; kk++)
+      for (int t = 0; t < 8; t++) u[(i0 + t) * row + kk] = kk < k ? (uint8_t)(at[kk * at_stride + i0 + t] ^ 0x80) : 0;
+  }
+  for (; i0 < mc; i0++)
+    for (int32_t kk = 0; kk < 4 * kq; kk++) u[i0 * row + kk] = kk < k ? (uint8_t)(at[kk * at_stride + i0] ^ 0x80) : 0;
+}
+
+/* Both entries: row-major a, or K-major (kmajor: term kk of row i at a[kk * a_stride + i]). */
+static void gemm(const sc_packed_weights *pw, const int8_t *w, int32_t c0, int32_t n, const int8_t *a,
+                 ptrdiff_t a_stride, int kmajor, int32_t m, int8_t *y, ptrdiff_t y_row_stride, ptrdiff_t y_col_stride) {
   uint8_t u[A8_BYTES];
   const int32_t k = pw->k, kq = pw->k_pad / 4;
   int32_t mb = (int32_t)(A8_BYTES / (4 * (size_t)kq));
   if (mb >= MR) mb -= mb % MR;
   for (int32_t r0 = 0; r0 < m; r0 += mb) {
     const int32_t mc = m - r0 < mb ? m - r0 : mb;
-    to_u8(a + r0 * a_stride, a_stride, mc, k, kq, u);
+    if (kmajor) to_u8_kmajor(a + r0, a_stride, mc, k, kq, u);
+    else to_u8(a + r0 * a_stride, a_stride, mc, k, kq, u);
     const int8_t *wb = w;
     for (int32_t nb = 0; nb < n; nb += SC_PACK_NR, wb += (ptrdiff_t)SC_PACK_NR * pw->k_pad) {
       sc_packed_block q;
@@ -161,7 +210,9 @@ void sc_packed_gemm(const sc_packed_weights *pw, const int8_t *w, int32_t c0, in
       int32_t i = 0;
       for (; i + MR <= mc; i += MR) {
         tile(u + (ptrdiff_t)i * 4 * kq, 4 * kq, wb, kq, c);
-        for (int32_t r = 0; r < MR; r++) store_row(&q, c[r], yb + (i + r) * y_row_stride, y_col_stride);
+        if (y_row_stride == 1 && y_col_stride != 1) store_tile_cols(&q, c, yb + i, y_col_stride);
+        else
+          for (int32_t r = 0; r < MR; r++) store_row(&q, c[r], yb + (i + r) * y_row_stride, y_col_stride);
       }
       for (; i < mc; i++) {
         tile1(u + (ptrdiff_t)i * 4 * kq, wb, kq, c[0]);
@@ -169,6 +220,16 @@ void sc_packed_gemm(const sc_packed_weights *pw, const int8_t *w, int32_t c0, in
       }
     }
   }
+}
+
+void sc_packed_gemm(const sc_packed_weights *pw, const int8_t *w, int32_t c0, int32_t n, const int8_t *a,
+                    ptrdiff_t a_stride, int32_t m, int8_t *y, ptrdiff_t y_row_stride, ptrdiff_t y_col_stride) {
+  gemm(pw, w, c0, n, a, a_stride, 0, m, y, y_row_stride, y_col_stride);
+}
+
+void sc_packed_gemm_kmajor(const sc_packed_weights *pw, const int8_t *w, int32_t c0, int32_t n, const int8_t *at,
+                           ptrdiff_t at_stride, int32_t m, int8_t *y, ptrdiff_t y_row_stride, ptrdiff_t y_col_stride) {
+  gemm(pw, w, c0, n, at, at_stride, 1, m, y, y_row_stride, y_col_stride);
 }
 #else
 typedef int sc_packed_gemm_vnni_unused; /* another layout: ISO C wants a declaration */

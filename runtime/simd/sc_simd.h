@@ -60,7 +60,11 @@
 #define SC_GEMM_K_MAX 8192
 /* Bytes of the stack buffer a convolution gathers its im2col tile into: as many output
  * pixels' patches as fit (at least one, K <= SC_GEMM_K_MAX), multiplied as one GEMM. */
+#if defined(__x86_64__) || defined(__i386__) /* SC_GEMM_KMAJOR below */
+#define SC_CONV_TILE_BYTES 65536 /* longer runs per tap; x86 stacks are large */
+#else
 #define SC_CONV_TILE_BYTES 16384
+#endif
 
 /* Weights of one GEMM (one conv group, or a linear layer), packed as above. */
 typedef struct sc_packed_weights {
@@ -83,6 +87,16 @@ typedef struct sc_packed_weights {
  * y_row_stride = 1, y_col_stride = the output plane. */
 void sc_packed_gemm(const sc_packed_weights *pw, const int8_t *w, int32_t c0, int32_t n, const int8_t *a,
                     ptrdiff_t a_stride, int32_t m, int8_t *y, ptrdiff_t y_row_stride, ptrdiff_t y_col_stride);
+#if defined(__x86_64__) || defined(__i386__)
+/* The same with K-major activations: term k of row i at at[k * at_stride + i], as a
+ * convolution gathers its patches one tap at a time (runs of consecutive pixels copied
+ * from an input row). The x86 GEMMs transpose them while widening / offsetting a block
+ * of rows, which they do anyway; the NEON GEMMs read rows in place and take row-major
+ * patches. */
+#define SC_GEMM_KMAJOR 1
+void sc_packed_gemm_kmajor(const sc_packed_weights *pw, const int8_t *w, int32_t c0, int32_t n, const int8_t *at,
+                           ptrdiff_t at_stride, int32_t m, int8_t *y, ptrdiff_t y_row_stride, ptrdiff_t y_col_stride);
+#endif
 
 /* Per-lane requantization parameters of the channels c0 .. c0+nc-1 (nc <= NR), lanes
  * past nc zero: what the vector requantization of each ISA loads. */

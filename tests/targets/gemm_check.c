@@ -8,7 +8,9 @@
  * and per-tensor requantization, with and without a dyadic multiplier, strided
  * outputs as a convolution writes them. The weights are packed here in the layout of
  * runtime/simd/sc_simd.h for the ISA's SC_PACK_NR x SC_PACK_KB (with the VNNI layouts'
- * 128 * sum_k W[c][k] per channel).
+ * 128 * sum_k W[c][k] per channel). Where the ISA has the K-major entry (x86), it runs on
+ * the transposed activations of every case too; then the drivers: sc_matmul_s8_packed and
+ * sc_conv2d_s8_packed against the scalar kernels.
  * Prints "gemm: N codes, M mismatches"; exit 0 iff M == 0. C99. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +78,23 @@ int main(void) {
     const ptrdiff_t rs = conv_like ? 1 : n, cs = conv_like ? m : 1;
     memset(y, 0x55, (size_t)m * n);
     sc_packed_gemm(&pw, packed, 0, n, a, k, m, y, rs, cs);
+#ifdef SC_GEMM_KMAJOR
+    { /* the K-major entry on the transposed activations gives the same codes */
+      int8_t *at = malloc((size_t)m * k), *y2 = malloc((size_t)m * n);
+      for (int32_t i = 0; i < m; i++)
+        for (int32_t kk = 0; kk < k; kk++) at[(ptrdiff_t)kk * m + i] = a[(ptrdiff_t)i * k + kk];
+      memset(y2, 0x55, (size_t)m * n);
+      sc_packed_gemm_kmajor(&pw, packed, 0, n, at, m, m, y2, rs, cs);
+      for (int32_t i = 0; i < m * n; i++) {
+        codes++;
+        if (y2[i] != y[i]) {
+          if (bad < 5) printf("kmajor mismatch: m %d n %d k %d at %d: %d vs %d\n", (int)m, (int)n, (int)k, (int)i, y2[i], y[i]);
+          bad++;
+        }
+      }
+      free(at), free(y2);
+    }
+#endif
     for (int32_t i = 0; i < m; i++)
       for (int32_t c = 0; c < n; c++) {
         int32_t acc = sc_bias_acc(bias, &pw.rq, c);
@@ -120,6 +139,70 @@ int main(void) {
       }
     }
     free(a), free(b), free(y), free(want);
+  }
+  /* sc_conv2d_s8_packed (patches gathered a row of pixels at a time, NCHW outputs written a
+   * run per channel) against the scalar sc_conv2d_s8: kernel sizes 1 to 5, strides 1 to 3,
+   * dilations 1 and 2, pads up to 2 on any side, groups, batches, planes small and large
+   * enough to cross the gather tile (SC_CONV_TILE_BYTES) and output rows. */
+  for (int it = 0; it < 80; it++) {
+    sc_conv2d_params c = {0};
+    c.n = 1 + (int)(next() % 2), c.groups = 1 + (int)(next() % 3);
+    c.in_c = c.groups * (1 + (int)(next() % 5)), c.out_c = c.groups * (1 + (int)(next() % 20));
+    c.k_h = 1 + (int)(next() % 5), c.k_w = 1 + (int)(next() % 5);
+    c.stride_h = 1 + (int)(next() % 3), c.stride_w = 1 + (int)(next() % 3);
+    c.dil_h = 1 + (int)(next() % 2), c.dil_w = 1 + (int)(next() % 2);
+    const int pad_b = (int)(next() % 3), pad_r = (int)(next() % 3);
+    c.pad_t = (int)(next() % 3), c.pad_l = (int)(next() % 3);
+    c.in_h = 1 + (int)(next() % (it % 4 == 3 ? 60 : 14)), c.in_w = 1 + (int)(next() % (it % 4 == 3 ? 60 : 14));
+    const int eh = (c.k_h - 1) * c.dil_h + 1, ew = (c.k_w - 1) * c.dil_w + 1;
+    if (c.in_h + c.pad_t + pad_b < eh || c.in_w + c.pad_l + pad_r < ew) continue;
+    c.out_h = (c.in_h + c.pad_t + pad_b - eh) / c.stride_h + 1;
+    c.out_w = (c.in_w + c.pad_l + pad_r - ew) / c.stride_w + 1;
+    const int32_t icg = c.in_c / c.groups, ocg = c.out_c / c.groups, k = icg * c.k_h * c.k_w;
+    const int32_t k_pad = round_up(k, SC_PACK_KB), nb = round_up(ocg, SC_PACK_NR) / SC_PACK_NR;
+    const size_t xn = (size_t)c.n * c.in_c * c.in_h * c.in_w, yn = (size_t)c.n * c.out_c * c.out_h * c.out_w;
+    int8_t *x = malloc(xn), *w = malloc((size_t)c.out_c * k), *y = malloc(yn), *want = malloc(yn);
+    int8_t *packed = calloc((size_t)c.groups * nb * SC_PACK_NR * k_pad, 1), shift = (int8_t)(8 + next() % 6);
+    int32_t *bias = malloc(sizeof(int32_t) * (size_t)c.out_c), *wsum128 = calloc((size_t)c.out_c, sizeof(int32_t));
+    int32_t mult = (int32_t)(0x40000000u + next() % 0x40000000u);
+    for (size_t i = 0; i < xn; i++) x[i] = (int8_t)(next() % 256 - 128);
+    for (int32_t i = 0; i < c.out_c * k; i++) w[i] = (int8_t)(next() % 255 - 127);
+    for (int32_t o = 0; o < c.out_c; o++) {
+      const int32_t g = o / ocg, j = o % ocg;
+      int8_t *pg = packed + (ptrdiff_t)g * nb * SC_PACK_NR * k_pad;
+      bias[o] = (int32_t)(next() % 20001) - 10000;
+      for (int32_t kk = 0; kk < k; kk++) {
+        pg[(((ptrdiff_t)(j / SC_PACK_NR) * (k_pad / SC_PACK_KB) + kk / SC_PACK_KB) * SC_PACK_NR + j % SC_PACK_NR) *
+               SC_PACK_KB + kk % SC_PACK_KB] = w[(ptrdiff_t)o * k + kk];
+        wsum128[o] += 128 * w[(ptrdiff_t)o * k + kk];
+      }
+    }
+    c.weight = w, c.bias = bias;
+    c.rq = (sc_requant){.mult = it & 1 ? &mult : NULL, .shift = &shift, .lo = -128, .hi = 127};
+    if (it & 1) shift = (int8_t)(shift + 8);
+    sc_conv2d_packed pc = {c.n, c.in_c, c.in_h, c.in_w, c.out_c, c.out_h, c.out_w, c.k_h, c.k_w,
+                           c.stride_h, c.stride_w, c.pad_t, c.pad_l, c.dil_h, c.dil_w, c.groups, {0}};
+    pc.w = (sc_packed_weights){.n = ocg, .k = k, .k_pad = k_pad, .w = packed, .bias = bias, .rq = c.rq};
+#ifdef SC_PACK_U8
+    pc.w.wsum128 = wsum128;
+#endif
+    if (k <= SC_GEMM_K_MAX) {
+      sc_conv2d_s8(&c, x, want);
+      memset(y, 0x55, yn);
+      sc_conv2d_s8_packed(&pc, x, y);
+      for (size_t i = 0; i < yn; i++) {
+        codes++;
+        if (y[i] != want[i]) {
+          if (bad < 5)
+            printf("conv mismatch: in %dx%dx%d out %dx%dx%d k %dx%d stride %d,%d dil %d,%d pad %d,%d groups %d at %zu: "
+                   "got %d, want %d\n",
+                   c.in_c, c.in_h, c.in_w, c.out_c, c.out_h, c.out_w, c.k_h, c.k_w, c.stride_h, c.stride_w, c.dil_h,
+                   c.dil_w, c.pad_t, c.pad_l, c.groups, i, y[i], want[i]);
+          bad++;
+        }
+      }
+    }
+    free(x), free(w), free(y), free(want), free(packed), free(bias), free(wsum128);
   }
   printf("gemm: %ld codes, %ld mismatches\n", codes, bad);
   return bad == 0 ? 0 : 1;
