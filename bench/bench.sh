@@ -25,7 +25,7 @@ MS=${MS:-200}
 OUT=build/bench
 PEERS_ONLY=${BENCH_PEERS_ONLY:-0}
 [ "$PEERS_ONLY" = 1 ] && MODELS=${MODELS:-bert_layer}
-MODELS=${MODELS:-"digits_mlp digits_cnn mnist_cnn digits_cnn_w4 digits_vit digits_vit_l1 bert_layer"}
+MODELS=${MODELS:-"digits_mlp digits_cnn mnist_cnn digits_cnn_w4 digits_cnn_w5 digits_vit digits_vit_l1 digits_dwcnn digits_encoder2l bert_layer"}
 VARIANTS="float32 scalar avx2"
 # The VNNI sub-targets run where the CPU has them; elsewhere the table says why they are absent.
 CPUFLAGS="$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null) "
@@ -36,8 +36,21 @@ CC=${CC:-gcc}
 mkdir -p "$OUT"
 
 # The BERT layer's model and configuration (2 calibration samples: a timing run) live in build/bert.
-nn_of() { case "$1" in bert_layer) echo build/bert/bert_layer.nn ;; *) echo "examples/$1/$1.nn" ;; esac; }
-yaml_of() { case "$1" in bert_layer) echo build/bert/bert_layer_quick.yaml ;; *) echo "examples/$1/$1.yaml" ;; esac; }
+# (the ONNX examples of examples/onnx_digits share digits_dwcnn.yaml, as their tests do)
+nn_of() {
+  case "$1" in
+  bert_layer) echo build/bert/bert_layer.nn ;;
+  digits_dwcnn | digits_encoder*) echo "examples/onnx_digits/$1.onnx" ;;
+  *) echo "examples/$1/$1.nn" ;;
+  esac
+}
+yaml_of() {
+  case "$1" in
+  bert_layer) echo build/bert/bert_layer_quick.yaml ;;
+  digits_dwcnn | digits_encoder*) echo examples/onnx_digits/digits_dwcnn.yaml ;;
+  *) echo "examples/$1/$1.yaml" ;;
+  esac
+}
 flags_of() {
   case "$1" in
   avx2) echo "-O2 -mavx2 -mfma" ;;

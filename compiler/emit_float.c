@@ -357,6 +357,36 @@ static void emit_body(FEmit *e, StrBuf *data, StrBuf *b, const Node *n, char **i
     sb_puts(b, "  }\n");
     return;
   }
+  case OP_REDUCEMEAN: {
+    const AttrValue *axes = node_attr(n, "axes");
+    bool red[MAX_RANK] = {false};
+    for (int i = 0; i < axes->nints; i++) red[normalize_axis(axes->ints[i], xs->rank)] = true; /* checked by the shape pass */
+    int64_t geo[1 + 2 * MAX_RANK], ost[MAX_RANK], st = 1, count = 1;
+    for (int i = xs->rank - 1; i >= 0; i--) { /* the output's strides over the kept axes, in x's axis order */
+      ost[i] = red[i] ? 0 : st;
+      if (!red[i]) st *= xs->d[i];
+      else count *= xs->d[i];
+    }
+    geo[0] = xs->rank;
+    for (int i = 0; i < xs->rank; i++) geo[1 + i] = xs->d[i], geo[1 + xs->rank + i] = ost[i];
+    use_kernel(e, "reducemean");
+    put_ints(b, "geo", geo, 1 + 2 * xs->rank);
+    sb_printf(b, "  k_reducemean(%s, y, geo, %lld, %lld);\n", in[0], (long long)total, (long long)count);
+    return;
+  }
+  case OP_SLICE: { /* rows of `inner` floats: start, start+step, ... of each outer block */
+    int ax = normalize_axis(node_attr_int(n, "axis"), xs->rank); /* checked by shape_slice */
+    int64_t outer = 1, inner = 1, len = xs->d[ax], start = node_attr_int(n, "start"), step = node_attr_int(n, "step");
+    for (int i = 0; i < ax; i++) outer *= xs->d[i];
+    for (int i = ax + 1; i < xs->rank; i++) inner *= xs->d[i];
+    sb_printf(b, "  int o, j;\n  for (o = 0; o < %lld; o++)\n    for (j = 0; j < %lld; j++)\n", (long long)outer,
+              (long long)ys->d[ax]);
+    sb_printf(b, "      memcpy(y + ((size_t)o * %lld + j) * %lld, %s + ((size_t)o * %lld + %lld + (size_t)j * %lld) * %lld,\n"
+                 "             sizeof(float) * %lld);\n",
+              (long long)ys->d[ax], (long long)inner, in[0], (long long)len, (long long)start, (long long)step,
+              (long long)inner, (long long)inner);
+    return;
+  }
   case OP_FLATTEN:
   case OP_RESHAPE:
   case OP_SQUEEZE:

@@ -223,5 +223,28 @@ const FloatKernel float_kernels[] = {
     "    if (d < 0) return;\n"
     "  }\n"
     "}\n"},
+    {"reducemean",
+    "/* y = mean of x over the reduced axes: g[] = {rank, x dims..., y strides per x axis (0 where\n"
+    " * reduced)...}; x read in order, each element added to its output. */\n"
+    "static void k_reducemean(const float *x, float *y, const int *g, int nout, int count) {\n"
+    "  int rank = g[0], idx[8] = {0}, d, i;\n"
+    "  const int *dims = g + 1, *sy = g + 1 + rank;\n"
+    "  int n = dims[rank - 1], s = sy[rank - 1];\n"
+    "  size_t oy = 0;\n"
+    "  for (i = 0; i < nout; i++) y[i] = 0.0f;\n"
+    "  for (;;) {\n"
+    "    for (i = 0; i < n; i++) y[oy + (size_t)i * s] += x[i];\n"
+    "    x += n;\n"
+    "    for (d = rank - 2; d >= 0; d--) {\n"
+    "      idx[d]++;\n"
+    "      oy += (size_t)sy[d];\n"
+    "      if (idx[d] < dims[d]) break;\n"
+    "      oy -= (size_t)sy[d] * (size_t)dims[d];\n"
+    "      idx[d] = 0;\n"
+    "    }\n"
+    "    if (d < 0) break;\n"
+    "  }\n"
+    "  for (i = 0; i < nout; i++) y[i] /= (float)count;\n"
+    "}\n"},
     {NULL, NULL},
 };

@@ -1,5 +1,5 @@
 /* test_float_c.c — `shiftc compile --float-c` (the float32 comparison build of make bench):
- * for every example, the generated C builds warning-free (-std=c99 -pedantic -Werror, gcc
+ * for every example (the ONNX ones included), the generated C builds warning-free (-std=c99 -pedantic -Werror, gcc
  * and, on one model, clang -O3 -march=haswell as the bench builds it) and its test reproduces
  * the float interpreter's outputs (`shiftc run --float`, written as goldens) within 1e-4 of
  * each output's largest magnitude on all 8 goldens. A golden output moved by 0.01 (over
@@ -15,7 +15,10 @@
 
 #define STRICT "-std=c99 -pedantic -Wall -Wextra -Werror"
 
-static const char *examples[] = {"digits_mlp", "digits_cnn", "mnist_cnn", "digits_cnn_w4", "digits_vit", "digits_vit_l1"};
+/* the .nn examples (examples/M/M.nn with M.yaml), then the ONNX ones (onnx_digits) */
+static const char *examples[] = {"digits_mlp", "digits_cnn",   "mnist_cnn",    "digits_cnn_w4",
+                                 "digits_vit", "digits_vit_l1", "digits_dwcnn", "digits_encoder2l"};
+enum { NN_EXAMPLES = 6 };
 
 /* Builds OUT/m's float C with `cc flags` into OUT/m/bin and runs it; the run's result. */
 static TRun build_and_run(const char *dir, const char *m, const char *cc, const char *flags) {
@@ -48,7 +51,9 @@ int main(void) {
   char *tmp = t_tempdir();
   for (size_t i = 0; i < sizeof examples / sizeof *examples; i++) {
     const char *m = examples[i];
-    char *nn = t_fmt("examples/%s/%s.nn", m, m), *yaml = t_fmt("examples/%s/%s.yaml", m, m);
+    const bool onnx = i >= NN_EXAMPLES;
+    char *nn = onnx ? t_fmt("examples/onnx_digits/%s.onnx", m) : t_fmt("examples/%s/%s.nn", m, m);
+    char *yaml = onnx ? t_fmt("examples/onnx_digits/digits_dwcnn.yaml") : t_fmt("examples/%s/%s.yaml", m, m);
     char *dir = t_fmt("%s/%s", tmp, m), *label = t_fmt("float C of %s equals run --float within 1e-4", m);
     char *argv[] = {(char *)shiftc, "compile", nn, "-c", yaml, "--float-c", "-o", dir, NULL};
     TRun c = t_run(argv);
