@@ -253,7 +253,7 @@ static int fuse_activation(Q *q, int node, char **fused) {
   Graph *g = q->g;
   int out = g->nodes[node].output;
   int c = sole_consumer(g, out);
-  if (c < 0 || (g->nodes[c].op != OP_RELU && g->nodes[c].op != OP_RELU6)) return out;
+  if (c < 0 || q->done[c] || (g->nodes[c].op != OP_RELU && g->nodes[c].op != OP_RELU6)) return out;
   q->done[c] = true;
   *fused = xformat("%s%s%s %s", *fused ? *fused : "", *fused ? ", " : "", op_table[g->nodes[c].op].name,
                    g->nodes[c].name);
@@ -834,7 +834,7 @@ static void q_eltwise(Q *q, int ni) {
 }
 
 /* Any elementwise function of one tensor, as a table over the 256 input codes. */
-static double apply_unary(const Node *n, double x) {
+double q_apply_unary(const Node *n, double x) {
   switch (n->op) {
   case OP_RELU: return x > 0 ? x : 0;
   case OP_RELU6: return x < 0 ? 0 : x > 6 ? 6 : x;
@@ -855,7 +855,7 @@ static void q_lut(Q *q, int ni) {
   QParam *qx = activation_q(q, x), *qy = activation_q(q, n->output);
   int qmax = qmax_of(qy->bits);
   for (int c = -128; c < 128; c++) {
-    double y = floor(apply_unary(n, c * qx->scale) / qy->scale + 0.5);
+    double y = floor(q_apply_unary(n, c * qx->scale) / qy->scale + 0.5);
     l->lut[c + 128] = (int8_t)(y > qmax ? qmax : y < -qmax ? -qmax : y);
   }
   l->lut_n = (int32_t)shape_numel(&g->values[x].shape);
@@ -958,8 +958,13 @@ IntProgram *quantize(Graph *g, CalibStats **stats, const Config *cfg) {
       error_at(g->values[g->inputs[i]].loc, "integer mode needs f32 inputs, or i32 token ids for embedding");
     else activation_q(&q, g->inputs[i]);
   }
+  int *chain_sink = lut_chains_find(&q); /* elementwise chains of one tensor: one table each */
   for (int i = 0; i < g->nnodes; i++) {
     if (q.done[i]) continue;
+    if (chain_sink[i] == i) {
+      q_lut_chain(&q, i, chain_sink);
+      continue;
+    }
     const Node *n = &g->nodes[i];
     switch (n->op) {
     case OP_CONV2D:
@@ -1017,6 +1022,7 @@ IntProgram *quantize(Graph *g, CalibStats **stats, const Config *cfg) {
     }
   }
   for (int k = 0; k < g->noutputs; k++) activation_q(&q, g->outputs[k]);
+  free(chain_sink);
   free(q.done);
   return p;
 }
