@@ -1102,6 +1102,72 @@ static int imp_pad(Imp *I) {
   return done(I, node);
 }
 
+/* Resize (opset 10 and 11+) and Upsample (before 10) of an NCHW tensor over H and W, with
+ * constant scales or sizes. Opset 10 and Upsample have one convention: asymmetric
+ * coordinates, nearest rounding down; from opset 11 the attributes choose. */
+static int imp_resize(Imp *I) {
+  const char *op = I->node->op_type;
+  bool v11 = !strcmp(op, "Resize") && I->opset >= 11;
+  const Shape *xs = in_shape(I, 0);
+  if (xs->rank != 4) fail(I, "resizing a rank-%d tensor is not supported (only NCHW, rank 4)", xs->rank);
+  const char *mode = attr_s(I, "mode", "nearest");
+  int m = !strcmp(mode, "nearest") ? RESIZE_NEAREST : !strcmp(mode, "linear") || !strcmp(mode, "bilinear") ? RESIZE_LINEAR : -1;
+  if (m < 0) fail(I, "mode '%s' is not supported (nearest and linear are)", mode);
+  int coord = RESIZE_ASYMMETRIC, nearest = RESIZE_FLOOR;
+  if (v11) {
+    static const char *const coords[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
+                                         "tf_half_pixel_for_nearest"};
+    static const char *const nears[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+    const char *c = attr_s(I, "coordinate_transformation_mode", "half_pixel");
+    coord = -1;
+    for (int k = 0; k < 5; k++)
+      if (!strcmp(c, coords[k])) coord = k;
+    if (!strcmp(c, "tf_half_pixel_for_nn")) coord = RESIZE_TF_HALF_PIXEL_FOR_NEAREST; /* opset 11's name for it */
+    if (coord < 0) fail(I, "coordinate_transformation_mode '%s' is not supported", c);
+    const char *nm = attr_s(I, "nearest_mode", "round_prefer_floor");
+    nearest = -1;
+    for (int k = 0; k < 4; k++)
+      if (!strcmp(nm, nears[k])) nearest = k;
+    if (nearest < 0) fail(I, "nearest_mode '%s' is not supported", nm);
+  }
+  /* scales: input 2 (opset 11+), input 1 (opset 9, 10), attribute (Upsample before 9) */
+  double scale[4] = {1, 1, 1, 1};
+  int64_t size[4] = {0};
+  const Tensor *sz = v11 && has_in(I, 3) ? need_const(I, 3, "sizes") : NULL;
+  if (sz && shape_numel(&sz->shape) > 0) {
+    if (shape_numel(&sz->shape) != 4) fail(I, "sizes has %lld values for rank 4", (long long)shape_numel(&sz->shape));
+    for (int k = 0; k < 4; k++) size[k] = tget_i(sz, k);
+    scale[2] = scale[3] = 0; /* the transform uses size / input size */
+  } else {
+    int si = v11 ? 2 : 1;
+    const Onnx__AttributeProto *a = attr(I, "scales");
+    if (!has_in(I, si) && a && a->n_floats == 4) {
+      for (int k = 0; k < 4; k++) scale[k] = a->floats[k];
+    } else {
+      const Tensor *t = need_const(I, si, "scales");
+      if (shape_numel(&t->shape) != 4) fail(I, "scales has %lld values for rank 4", (long long)shape_numel(&t->shape));
+      for (int k = 0; k < 4; k++) scale[k] = t->f[k];
+    }
+    for (int k = 0; k < 4; k++) {
+      if (!(scale[k] > 0)) fail(I, "scale %g on axis %d is not supported (scales must be positive)", scale[k], k);
+      size[k] = (int64_t)floor((double)xs->d[k] * scale[k]);
+    }
+  }
+  if (size[0] != xs->d[0] || size[1] != xs->d[1])
+    fail(I, "resizing the batch or channel axis is not supported (only H and W)");
+  if (size[2] < 1 || size[3] < 1) fail(I, "the output size [%lld, %lld] is empty", (long long)size[2], (long long)size[3]);
+  if (!v11 && m == RESIZE_NEAREST && (scale[2] < 1 || scale[3] < 1))
+    fail(I, "nearest downsampling before opset 11 is not supported");
+  Node *node = emit(I, OP_RESIZE, (int[]){in_value(I, 0)}, 1, out0(I), NULL);
+  node_set_attr_ints(node, "size", 2, size + 2);
+  node_set_attr_float(node, "scale_h", scale[2]);
+  node_set_attr_float(node, "scale_w", scale[3]);
+  node_set_attr_enum(node, "mode", m);
+  node_set_attr_enum(node, "coord", coord);
+  node_set_attr_enum(node, "nearest", nearest);
+  return done(I, node);
+}
+
 /* Slice of an activation with constant starts/ends/axes/steps: one slice per axis. */
 static int imp_slice(Imp *I) {
   int64_t st[MAX_RANK], en[MAX_RANK], ax[MAX_RANK], sp[MAX_RANK];
@@ -1199,6 +1265,8 @@ static const OpMap op_map[] = {
     {"LayerNormalization", OP__COUNT, imp_layernorm},
     {"Gather", OP__COUNT, imp_gather},
     {"Slice", OP__COUNT, imp_slice},
+    {"Resize", OP__COUNT, imp_resize},
+    {"Upsample", OP__COUNT, imp_resize},
     {"QuantizeLinear", OP__COUNT, imp_quantize},
     {"DequantizeLinear", OP__COUNT, imp_quantize},
     {"MaxPool", OP_MAXPOOL2D, NULL},

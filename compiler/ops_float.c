@@ -1143,3 +1143,78 @@ void eval_slice(const Graph *g, const Node *n, float *const *buf) {
     for (int64_t j = 0; j < olen; j++)
       memcpy(y + (o * olen + j) * inner, x + (o * len + start + j * step) * inner, sizeof(float) * (size_t)inner);
 }
+
+/* --------------------------------------------------------------- resize */
+
+void shape_resize(Graph *g, Node *n) {
+  const Value *x = in_f32(g, n, 0);
+  const AttrValue *sz = node_attr(n, "size");
+  if (x->shape.rank != 4)
+    error_at(n->loc, "resize: input '%s' has rank %d; resize takes NCHW (rank 4)", x->name, x->shape.rank);
+  if (sz->nints != 2 || sz->ints[0] < 1 || sz->ints[1] < 1)
+    error_at(sz->loc, "resize: size must be two positive integers [H, W]");
+  Shape out = x->shape;
+  out.d[2] = sz->ints[0];
+  out.d[3] = sz->ints[1];
+  set_output(g, n, &out);
+}
+
+/* ONNX's coordinate_transformation_mode: output index o to an input coordinate. `out` is
+ * the resized length before flooring (input length * scale), as ONNX's reference has it. */
+static double resize_source(int coord, double o, int64_t in, double out, double scale) {
+  switch (coord) {
+  case RESIZE_PYTORCH_HALF_PIXEL: return out > 1 ? (o + 0.5) / scale - 0.5 : 0;
+  case RESIZE_ALIGN_CORNERS: return out > 1 ? o * (double)(in - 1) / (out - 1) : 0;
+  case RESIZE_ASYMMETRIC: return o / scale;
+  case RESIZE_TF_HALF_PIXEL_FOR_NEAREST: return (o + 0.5) / scale;
+  default: return (o + 0.5) / scale - 0.5; /* half_pixel */
+  }
+}
+
+ResizeTap resize_tap(const Graph *g, const Node *n, int axis, int64_t o) {
+  int64_t in = g->values[n->inputs[0]].shape.d[2 + axis], out = node_attr(n, "size")->ints[axis];
+  double scale = node_attr_float(n, axis ? "scale_w" : "scale_h");
+  if (!(scale > 0)) scale = (double)out / (double)in;
+  double x = resize_source(node_attr(n, "coord")->e, (double)o, in, (double)in * scale, scale);
+  ResizeTap t = {0, 0, 0};
+  if (node_attr(n, "mode")->e == RESIZE_NEAREST) {
+    double f = floor(x), r;
+    switch (node_attr(n, "nearest")->e) {
+    case RESIZE_ROUND_PREFER_CEIL: r = floor(x + 0.5); break;
+    case RESIZE_FLOOR: r = f; break;
+    case RESIZE_CEIL: r = ceil(x); break;
+    default: r = x - f == 0.5 ? f : floor(x + 0.5); break; /* round_prefer_floor */
+    }
+    int64_t i = r < 0 ? 0 : r > (double)(in - 1) ? in - 1 : (int64_t)r;
+    t.i0 = t.i1 = i;
+    return t;
+  }
+  /* linear: the coordinate clamped into the input, its two neighbours and the far one's weight */
+  if (x < 0) x = 0;
+  if (x > (double)(in - 1)) x = (double)(in - 1);
+  t.i0 = (int64_t)floor(x);
+  t.i1 = t.i0 + 1 < in ? t.i0 + 1 : in - 1;
+  t.w1 = x - (double)t.i0;
+  return t;
+}
+
+void eval_resize(const Graph *g, const Node *n, float *const *buf) {
+  const Shape *xs = shape_of(g, n->inputs[0]), *ys = shape_of(g, n->output);
+  int64_t planes = xs->d[0] * xs->d[1], ih = xs->d[2], iw = xs->d[3], oh = ys->d[2], ow = ys->d[3];
+  ResizeTap *tx = xmalloc(sizeof(ResizeTap) * (size_t)ow);
+  for (int64_t j = 0; j < ow; j++) tx[j] = resize_tap(g, n, 1, j);
+  const float *x = buf[n->inputs[0]];
+  float *y = buf[n->output];
+  for (int64_t p = 0; p < planes; p++)
+    for (int64_t i = 0; i < oh; i++) {
+      ResizeTap ty = resize_tap(g, n, 0, i);
+      const float *r0 = x + (p * ih + ty.i0) * iw, *r1 = x + (p * ih + ty.i1) * iw;
+      float *yr = y + (p * oh + i) * ow;
+      for (int64_t j = 0; j < ow; j++) {
+        double top = r0[tx[j].i0] * (1 - tx[j].w1) + r0[tx[j].i1] * tx[j].w1;
+        double bot = r1[tx[j].i0] * (1 - tx[j].w1) + r1[tx[j].i1] * tx[j].w1;
+        yr[j] = (float)(top * (1 - ty.w1) + bot * ty.w1);
+      }
+    }
+  free(tx);
+}

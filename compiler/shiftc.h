@@ -427,6 +427,19 @@ void float_run(FloatRun *r, const float *const *inputs);
 #undef OP
 /* The unary elementwise ops added for ONNX (erf ... clip), in double. */
 double unary_apply(const struct Node *n, double x);
+/* resize's enum attributes, in their ops.def order. */
+enum { RESIZE_NEAREST, RESIZE_LINEAR };
+enum { RESIZE_HALF_PIXEL, RESIZE_PYTORCH_HALF_PIXEL, RESIZE_ALIGN_CORNERS, RESIZE_ASYMMETRIC,
+       RESIZE_TF_HALF_PIXEL_FOR_NEAREST };
+enum { RESIZE_ROUND_PREFER_FLOOR, RESIZE_ROUND_PREFER_CEIL, RESIZE_FLOOR, RESIZE_CEIL };
+/* Where output index o of a resize node reads along axis 0 (H) or 1 (W): input indices
+ * i0 and i1 with weight 1 - w1 and w1 (nearest: i0 == i1, w1 0). The float op and the
+ * integer kernel's compile-time tables both come from here. */
+typedef struct ResizeTap {
+  int64_t i0, i1;
+  double w1;
+} ResizeTap;
+ResizeTap resize_tap(const struct Graph *g, const struct Node *n, int axis, int64_t o);
 /* gelu's approximate attribute (its enum order in ops.def) and the tanh form itself. */
 enum { GELU_NONE, GELU_TANH };
 double gelu_tanh(double x);
