@@ -96,6 +96,7 @@ void int_run_layer(IntRun *r, int k) {
   case IL_MATMUL_SOFTMAX: sc_matmul_softmax_s8(&l->p.mmsm, a, operand(r, l->in[1]), y, r->scratch); break;
   case IL_LAYERNORM: sc_layernorm_s8(&l->p.ln, a, y); break;
   case IL_SLICE: sc_slice_s8(&l->p.slice, a, y); break;
+  case IL_RESIZE: sc_resize_s8(&l->p.resize, a, y); break;
   case IL_REDUCEMEAN: sc_reducemean_s8(&l->p.red, a, y); break;
   case IL_EMBEDDING: {
     /* The ids buffer holds int32 (xcalloc: aligned); dim from the output's last axis. */

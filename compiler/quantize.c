@@ -986,6 +986,7 @@ IntProgram *quantize(Graph *g, CalibStats **stats, const Config *cfg) {
                g->values[n->inputs[1]].is_const ? "a constant holding 0 or a non-finite value" : "an activation");
     case OP_SLICE: q_slice(&q, i); break;
     case OP_REDUCEMEAN: q_reducemean(&q, i); break;
+    case OP_RESIZE: q_resize(&q, i); break;
     case OP_GELU:
       if (cfg->gelu != IGELU_I_GELU || !q_gelu(&q, i)) q_lut(&q, i);
       break;

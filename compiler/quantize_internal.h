@@ -78,6 +78,9 @@ void q_slice(Q *q, int ni);
 /* reducemean: an int32 sum over the axes, one requantization carrying 1/count. */
 void q_reducemean(Q *q, int ni);
 
+/* resize: nearest or bilinear at the input's scale (sc_resize_s8). */
+void q_resize(Q *q, int ni);
+
 /* quantize.c: the float function a unary op's table holds (relu ... clip), in double. */
 double q_apply_unary(const Node *n, double x);
 

@@ -27,7 +27,7 @@ static const char *const kernel_names[] = {
     [IL_MUL] = "mul",             [IL_LUT] = "lut",         [IL_TRANSPOSE] = "transpose",
     [IL_CONCAT] = "concat",       [IL_MATMUL] = "matmul",   [IL_IGELU] = "i-gelu",
     [IL_SOFTMAX] = "i-softmax",   [IL_MATMUL_SOFTMAX] = "matmul+i-softmax", [IL_LAYERNORM] = "layernorm",
-    [IL_EMBEDDING] = "embedding", [IL_SLICE] = "slice", [IL_REDUCEMEAN] = "reducemean",
+    [IL_EMBEDDING] = "embedding", [IL_SLICE] = "slice", [IL_REDUCEMEAN] = "reducemean", [IL_RESIZE] = "resize",
 };
 
 static const char *const method_keys[4] = {"max", "percentile", "mse", "entropy"};

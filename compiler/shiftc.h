@@ -524,6 +524,7 @@ typedef enum ILayerKind {
   IL_EMBEDDING,      /* gather of int8 table rows (`weight`, the table at the output's scale) by int32 ids */
   IL_SLICE,          /* strided copy along one axis; the output keeps the input's scale */
   IL_REDUCEMEAN,     /* int32 sum over axes, one requantization carrying 1/count */
+  IL_RESIZE,         /* nearest (a gather) or bilinear (compile-time weights); the input's scale */
 } ILayerKind;
 
 /* What legalization did to a layer, for the report. */
@@ -568,6 +569,7 @@ typedef struct ILayer {
     sc_layernorm_params ln;
     sc_slice_params slice;
     sc_reducemean_params red;
+    sc_resize_params resize;
   } p;
   int32_t scratch_words; /* int32 scratch the kernel needs (softmax rows), 0 if none */
   int8_t lut[256];
@@ -590,6 +592,8 @@ typedef struct ILayer {
   sc_requant *cat_rq;
   int32_t *ln_g;       /* IL_LAYERNORM: per-channel output multiplier (gamma) and */
   int64_t *ln_b;       /* addend (beta), both at 2^shift; nch of each */
+  int32_t *rs_idx;     /* IL_RESIZE: the source rows and columns (sc_resize_params.idx) */
+  int16_t *rs_w;       /* and the bilinear weights, or NULL for nearest */
   double *w_scale;     /* per channel (report) */
   int64_t macs;
   LegalNote *notes;

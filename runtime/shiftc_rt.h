@@ -262,6 +262,22 @@ typedef struct sc_slice_params {
 } sc_slice_params;
 void sc_slice_s8(const sc_slice_params *p, const int8_t *x, int8_t *y);
 
+/* Resize of `planes` H x W planes to out_h x out_w (data movement and, for bilinear, a
+ * weighted mean of four codes: the output keeps the input's scale). The compiler computes
+ * every output row's and column's source indices and weights once (compiler/ops_float.c,
+ * resize_tap): idx holds y0[out_h], y1[out_h], x0[out_w], x1[out_w]; w (bilinear only;
+ * NULL for nearest, which reads y0, x0) holds wy[out_h], wx[out_w], the weight of y1 / x1
+ * in units of 2^-SC_RESIZE_FRAC. Bilinear output: with a, b the rows y0, y1 interpolated
+ * across as a*(2^F - wx) + b*wx, the two rows combined the same way down, rounded half up
+ * by 2F bits (sc_rshift_round): |sum| < 127 * 2^(2F) < 2^30. */
+#define SC_RESIZE_FRAC 11
+typedef struct sc_resize_params {
+  int32_t planes, in_h, in_w, out_h, out_w;
+  const int32_t *idx;
+  const int16_t *w;
+} sc_resize_params;
+void sc_resize_s8(const sc_resize_params *p, const int8_t *x, int8_t *y);
+
 /* Mean over a set of axes: x has shape dims[0..rank) (row major); each output, in the
  * row-major order of the kept axes, is sc_requant_apply(&rq, 0, acc << lshift) with acc
  * the int32 sum of its reduced elements, taken in row-major order of the reduced axes

@@ -44,3 +44,9 @@ sc = numpy_helper.from_array(np.array(0.05, dtype=np.float32), "sc")
 save(model([helper.make_node("QuantizeLinear", ["x", "sc", "zp"], ["q"], name="q"),
             helper.make_node("DequantizeLinear", ["q", "sc", "zp"], ["y"], name="dq")], [x], [y], [sc, zp]),
      "onnx_qdq_zero_point.onnx")
+# Resize in a mode shiftc does not implement: the message names the node and the mode.
+xr = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 2, 2])
+yr = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 4, 4])
+scales = numpy_helper.from_array(np.array([1, 1, 2, 2], dtype=np.float32), "scales")
+save(model([helper.make_node("Resize", ["x", "", "scales"], ["y"], name="up", mode="cubic")], [xr], [yr], [scales]),
+     "onnx_resize_cubic.onnx")
