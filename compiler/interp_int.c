@@ -75,6 +75,7 @@ void int_run_layer(IntRun *r, int k) {
   const int8_t *a = operand(r, l->in[0]);
   switch (l->kind) {
   case IL_CONV2D: sc_conv2d_s8(&l->p.conv, a, y); break;
+  case IL_CONV_TRANSPOSE2D: sc_conv_transpose_s8(&l->p.conv, a, y); break;
   case IL_LINEAR: /* the reference's int32 sums, faster where the host allows (int_linear_fast.c) */
     if (!int_linear_fast(&l->p.lin, a, y)) sc_linear_s8(&l->p.lin, a, y);
     break;

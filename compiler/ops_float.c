@@ -1218,3 +1218,87 @@ void eval_resize(const Graph *g, const Node *n, float *const *buf) {
     }
   free(tx);
 }
+
+/* ------------------------------------------------------- conv_transpose2d */
+
+/* The window of a transposed convolution: stride, pads, dilation and kernel as for conv2d
+ * (w->in the input, w->out the output size), and output_padding in op[2]. */
+static void conv_transpose_window(const Graph *g, const Node *n, Window2d *w, int64_t op[2]) {
+  window_attrs(n, true, w);
+  attr_hw(n, "output_padding", 0, op);
+  const Shape *xs = shape_of(g, n->inputs[0]), *ws = shape_of(g, n->inputs[1]);
+  w->k[0] = ws->d[2], w->k[1] = ws->d[3];
+  for (int a = 0; a < 2; a++) {
+    w->in[a] = xs->d[2 + a];
+    w->out[a] = (w->in[a] - 1) * w->s[a] - w->p[a] - w->p[a + 2] + w->dil[a] * (w->k[a] - 1) + 1 + op[a];
+  }
+}
+
+void shape_conv_transpose2d(Graph *g, Node *n) {
+  const Value *x = in_f32(g, n, 0), *wt = in_f32(g, n, 1), *b = opt_f32(g, n, 2);
+  expect_rank(n, 0, x, 4, 4, "4 (NCHW)");
+  int64_t groups = attr_int_min(n, "groups", 1), C = x->shape.d[1];
+  if (C % groups)
+    error_at(node_attr(n, "groups")->loc, "conv_transpose2d: groups %lld does not divide input channels %lld",
+             (long long)groups, (long long)C);
+  if (wt->shape.rank != 4) {
+    char e[64];
+    snprintf(e, sizeof e, "[O,%lld,kh,kw]", (long long)(C / groups));
+    shape_mismatch(n, 1, wt, e);
+  }
+  int64_t want[4] = {wt->shape.d[0], C / groups, wt->shape.d[2], wt->shape.d[3]};
+  Shape ws = shape_make(4, want);
+  expect_shape(n, 1, wt, &ws);
+  int64_t O = wt->shape.d[0];
+  if (O % groups)
+    error_at(node_attr(n, "groups")->loc, "conv_transpose2d: groups %lld does not divide output channels %lld",
+             (long long)groups, (long long)O);
+  expect_vec(n, 2, b, O);
+  Window2d w;
+  int64_t op[2];
+  conv_transpose_window(g, n, &w, op);
+  for (int a = 0; a < 2; a++) {
+    if (op[a] >= w.s[a] && op[a] >= w.dil[a])
+      error_at(node_attr(n, "output_padding")->loc,
+               "conv_transpose2d: output_padding %lld must be smaller than the stride or the dilation",
+               (long long)op[a]);
+    if (w.out[a] < 1)
+      error_at(n->loc, "conv_transpose2d: the output would be empty (%lld along %s)", (long long)w.out[a],
+               a ? "W" : "H");
+  }
+  int64_t od[4] = {x->shape.d[0], O, w.out[0], w.out[1]};
+  Shape out = shape_make(4, od);
+  set_output(g, n, &out);
+}
+
+void eval_conv_transpose2d(const Graph *g, const Node *n, float *const *buf) {
+  Window2d w;
+  int64_t op[2];
+  conv_transpose_window(g, n, &w, op);
+  const Shape *xs = shape_of(g, n->inputs[0]), *ws = shape_of(g, n->inputs[1]);
+  int64_t groups = node_attr_int(n, "groups"), N = xs->d[0], C = xs->d[1], H = w.in[0], W = w.in[1];
+  int64_t O = ws->d[0], Cg = C / groups, Og = O / groups, OH = w.out[0], OW = w.out[1];
+  const float *x = buf[n->inputs[0]], *wt = buf[n->inputs[1]];
+  const float *bias = input_id(n, 2) >= 0 ? buf[n->inputs[2]] : NULL;
+  float *y = buf[n->output];
+  for (int64_t b = 0; b < N; b++)
+    for (int64_t oc = 0; oc < O; oc++) {
+      int64_t c0 = oc / Og * Cg;
+      for (int64_t oh = 0; oh < OH; oh++)
+        for (int64_t ow = 0; ow < OW; ow++) {
+          float acc = 0.0f;
+          for (int64_t ic = 0; ic < Cg; ic++) {
+            const float *xc = x + (b * C + c0 + ic) * H * W, *wc = wt + (oc * Cg + ic) * w.k[0] * w.k[1];
+            for (int64_t ky = 0; ky < w.k[0]; ky++) {
+              int64_t ih = sc_convt_src((int32_t)oh, (int32_t)ky, (int32_t)w.s[0], (int32_t)w.p[0], (int32_t)w.dil[0], (int32_t)H);
+              if (ih < 0) continue;
+              for (int64_t kx = 0; kx < w.k[1]; kx++) {
+                int64_t iw = sc_convt_src((int32_t)ow, (int32_t)kx, (int32_t)w.s[1], (int32_t)w.p[1], (int32_t)w.dil[1], (int32_t)W);
+                if (iw >= 0) acc += xc[ih * W + iw] * wc[ky * w.k[1] + kx];
+              }
+            }
+          }
+          y[((b * O + oc) * OH + oh) * OW + ow] = bias ? acc + bias[oc] : acc;
+        }
+    }
+}

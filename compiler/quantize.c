@@ -584,18 +584,19 @@ static void q_conv_or_linear(Q *q, int ni) {
     error_at(n->loc, "%s: integer mode needs constant weights", op_table[n->op].name);
   char *fused = n->folded ? xstrdup(n->folded) : NULL;
   int out = fuse_activation(q, ni, &fused);
-  ILayer *l = new_layer(q, n->op == OP_CONV2D ? IL_CONV2D : IL_LINEAR, ni, out);
+  bool conv = n->op == OP_CONV2D || n->op == OP_CONV_TRANSPOSE2D;
+  ILayer *l = new_layer(q, n->op == OP_CONV2D ? IL_CONV2D : conv ? IL_CONV_TRANSPOSE2D : IL_LINEAR, ni, out);
   l->fused = fused;
   l->in[0] = x;
   l->nin = 1;
   QParam *qx = activation_q(q, x), *qy = activation_q(q, out);
   const Value *wv = &g->values[w];
   int64_t oc = wv->shape.d[0], per = shape_numel(&wv->shape) / oc;
-  sc_requant *rq = n->op == OP_CONV2D ? &l->p.conv.rq : &l->p.lin.rq;
+  sc_requant *rq = conv ? &l->p.conv.rq : &l->p.lin.rq;
   quantize_weights(q, l, n, qx, qy, wv->data, oc, per, b >= 0 ? g->values[b].data : NULL, rq, wv);
   clamp_for_activation(q, l, rq, qy);
   const Shape *xs = &g->values[x].shape, *ys = &g->values[n->output].shape;
-  if (n->op == OP_CONV2D) {
+  if (conv) {
     sc_conv2d_params *c = &l->p.conv;
     const AttrValue *st = node_attr(n, "stride"), *pad = node_attr(n, "pad"), *dil = node_attr(n, "dilation");
     c->n = (int)xs->d[0];
@@ -618,6 +619,8 @@ static void q_conv_or_linear(Q *q, int ni) {
     c->weight_bits = l->weight_bits;
     c->bias = l->bias;
     l->macs = (int64_t)c->n * c->out_c * c->out_h * c->out_w * per;
+    if (n->op == OP_CONV_TRANSPOSE2D) /* each input reaches out through the kernel once */
+      l->macs = (int64_t)c->n * c->in_c * c->in_h * c->in_w * (c->out_c / c->groups) * c->k_h * c->k_w;
   } else {
     sc_linear_params *c = &l->p.lin;
     c->in = (int)per;
@@ -968,6 +971,7 @@ IntProgram *quantize(Graph *g, CalibStats **stats, const Config *cfg) {
     const Node *n = &g->nodes[i];
     switch (n->op) {
     case OP_CONV2D:
+    case OP_CONV_TRANSPOSE2D:
     case OP_LINEAR: q_conv_or_linear(&q, i); break;
     case OP_MATMUL:
       if (!q_matmul_softmax(&q, i)) q_matmul(&q, i);

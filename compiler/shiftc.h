@@ -524,6 +524,7 @@ typedef enum ILayerKind {
   IL_EMBEDDING,      /* gather of int8 table rows (`weight`, the table at the output's scale) by int32 ids */
   IL_SLICE,          /* strided copy along one axis; the output keeps the input's scale */
   IL_REDUCEMEAN,     /* int32 sum over axes, one requantization carrying 1/count */
+  IL_CONV_TRANSPOSE2D, /* transposed conv, output by output; conv2d's params and requantization */
   IL_RESIZE,         /* nearest (a gather) or bilinear (compile-time weights); the input's scale */
 } ILayerKind;
 

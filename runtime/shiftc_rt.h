@@ -174,6 +174,21 @@ typedef struct sc_conv2d_params {
 } sc_conv2d_params;
 void sc_conv2d_s8(const sc_conv2d_params *p, const int8_t *x, int8_t *y);
 
+/* Transposed convolution, output by output: y[b][oc][oy][ox] = requant_oc(bias + sum over
+ * (ic, ky, kx) of x[b][g*icg + ic][iy][ix] * weight[oc][ic][ky][kx]) where kernel row ky
+ * reaches input row iy = sc_convt_src(oy, ky, stride_h, pad_t, dil_h, in_h) (likewise the
+ * columns); taps with no input row or column are terms of value 0 (sc_kacc: the k-split
+ * sees every (ic, ky, kx) term, as conv2d's does). The params are conv2d's, the weight
+ * [out_c][in_c/groups][k_h][k_w] (the compiler rearranges ONNX's [in_c][out_c/groups]). */
+void sc_conv_transpose_s8(const sc_conv2d_params *p, const int8_t *x, int8_t *y);
+/* The input index that kernel tap k of output index o reads in a transposed convolution,
+ * or -1 where none does (o + pad - k*dil not a multiple of the stride, or outside). */
+static inline int32_t sc_convt_src(int32_t o, int32_t k, int32_t stride, int32_t pad, int32_t dil, int32_t in) {
+  int32_t t = o + pad - k * dil;
+  if (t < 0 || t % stride) return -1;
+  return t / stride < in ? t / stride : -1;
+}
+
 /* Fully connected over the last axis: y[r][o] = sum_i x[r][i] * weight[o][i] + bias[o]. */
 typedef struct sc_linear_params {
   int rows, in, out;

@@ -88,7 +88,8 @@ static void put_softmax(StrBuf *out, const sc_softmax_params *p, const char *ind
 static void emit_data(StrBuf *out, const LayerCtx *c) {
   const ILayer *l = c->l;
   switch (l->kind) {
-  case IL_CONV2D: {
+  case IL_CONV2D:
+  case IL_CONV_TRANSPOSE2D: {
     const sc_conv2d_params *q = &l->p.conv;
     char *w = target_ptr_expr(q->weight, l->weight, 1, l->weight_bytes, c->weight, c, "weight");
     char *b = target_ptr_expr(q->bias, l->bias, sizeof(int32_t), l->nch, c->bias, c, "bias");
@@ -282,6 +283,7 @@ static void emit_body(StrBuf *out, const LayerCtx *c) {
   const char *fn = c->fn, *y = c->out;
   switch (l->kind) {
   case IL_CONV2D: sb_printf(out, "  sc_conv2d_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
+  case IL_CONV_TRANSPOSE2D: sb_printf(out, "  sc_conv_transpose_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
   case IL_LINEAR: sb_printf(out, "  sc_linear_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
   case IL_MAXPOOL2D: sb_printf(out, "  sc_maxpool2d_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
   case IL_AVGPOOL2D: sb_printf(out, "  sc_avgpool2d_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
@@ -404,6 +406,7 @@ static const char *cannot_emit(const LayerCtx *c) {
   case IL_EMBEDDING:
   case IL_SLICE:
   case IL_RESIZE:
+  case IL_CONV_TRANSPOSE2D:
   case IL_REDUCEMEAN: return NULL;
   }
   return "the scalar runtime has no kernel for this kind of layer";

@@ -70,14 +70,16 @@ static bool read_pb_tensor(const char *path, Tensor *t) {
   return err == NULL;
 }
 
-/* Whether graph input `name` is only read as the scales or sizes of Resize / Upsample:
- * shiftc takes those as constants (what exporters write), and the node tests feed them
- * as inputs, so the child turns them into initializers from the test's data. */
-static bool only_resize_param(const Onnx__GraphProto *gp, const char *name) {
+/* Whether graph input `name` is only read where shiftc takes constants (what exporters
+ * write): the scales or sizes of Resize / Upsample, ConvTranspose's weight and bias. The
+ * node tests feed them as inputs, so the child turns them into initializers from the
+ * test's data. */
+static bool only_const_param(const Onnx__GraphProto *gp, const char *name) {
   bool used = false;
   for (size_t i = 0; i < gp->n_node; i++) {
     const Onnx__NodeProto *n = gp->node[i];
-    bool resize = !strcmp(n->op_type, "Resize") || !strcmp(n->op_type, "Upsample");
+    bool resize = !strcmp(n->op_type, "Resize") || !strcmp(n->op_type, "Upsample") ||
+                  !strcmp(n->op_type, "ConvTranspose");
     for (size_t k = 0; k < n->n_input; k++)
       if (!strcmp(n->input[k], name)) {
         if (!resize || k == 0) return false;
@@ -94,7 +96,7 @@ static _Noreturn void run_child(const char *dir) {
   Onnx__GraphProto *gp = f->model->graph;
   int *keep = xcalloc(gp->n_input + 1, sizeof(int)), nkeep = 0; /* test data index of each graph input */
   for (size_t i = 0; i < gp->n_input; i++) {
-    if (!only_resize_param(gp, gp->input[i]->name)) {
+    if (!only_const_param(gp, gp->input[i]->name)) {
       keep[nkeep++] = (int)i;
       continue;
     }
