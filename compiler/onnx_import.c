@@ -899,7 +899,8 @@ static int imp_conv_transpose(Imp *I) {
   }
   const char *ap = attr_s(I, "auto_pad", "NOTSET");
   bool same = !strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER");
-  if (!same && strcmp(ap, "NOTSET")) fail(I, "auto_pad %s is not supported", ap);
+  if (!strcmp(ap, "VALID")) memset(pads, 0, sizeof pads);
+  else if (!same && strcmp(ap, "NOTSET")) fail(I, "auto_pad %s is not supported", ap);
   n = attr_ints(I, "output_shape", v, 4);
   if (n >= 0 || same) {
     if (n >= 0 && n != rank) fail(I, "output_shape needs %d values", rank);
