@@ -606,7 +606,7 @@ static void emit_layer_arrays(const Emit *e, StrBuf *c, const LayerCtx *x) {
     if (l->kind == IL_EMBEDDING)
       comment = xformat("embedding table [rows=%lld][dim=%lld], int8 codes at the output's scale",
                         (long long)(dim ? l->weight_count / dim : 0), (long long)dim);
-    else if (l->kind == IL_CONV2D)
+    else if (l->kind == IL_CONV2D || l->kind == IL_CONV_TRANSPOSE2D)
       comment = xformat("weights [out_c=%d][in_c/groups=%d][k_h=%d][k_w=%d], %d-bit codes", l->p.conv.out_c,
                         l->p.conv.in_c / l->p.conv.groups, l->p.conv.k_h, l->p.conv.k_w, l->weight_bits);
     else

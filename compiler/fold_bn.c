@@ -76,7 +76,8 @@ void fold_batchnorm(Graph *g) {
     int src = g->values[bn->inputs[0]].producer;
     if (src < 0) continue;
     Node *conv = &g->nodes[src];
-    if ((conv->op != OP_CONV2D && conv->op != OP_LINEAR) || !all_const(g, bn, 1, 4) ||
+    if ((conv->op != OP_CONV2D && conv->op != OP_CONV_TRANSPOSE2D && conv->op != OP_LINEAR) ||
+        !all_const(g, bn, 1, 4) ||
         !all_const(g, conv, 1, 1) || (conv->inputs[2] >= 0 && !g->values[conv->inputs[2]].is_const) ||
         consumers(g, bn->inputs[0]) != 1)
       continue;

@@ -75,6 +75,7 @@ void int_run_layer(IntRun *r, int k) {
   const int8_t *a = operand(r, l->in[0]);
   switch (l->kind) {
   case IL_CONV2D: sc_conv2d_s8(&l->p.conv, a, y); break;
+  case IL_CONV_TRANSPOSE2D: sc_conv_transpose_s8(&l->p.conv, a, y); break;
   case IL_LINEAR: /* the reference's int32 sums, faster where the host allows (int_linear_fast.c) */
     if (!int_linear_fast(&l->p.lin, a, y)) sc_linear_s8(&l->p.lin, a, y);
     break;
@@ -96,6 +97,7 @@ void int_run_layer(IntRun *r, int k) {
   case IL_MATMUL_SOFTMAX: sc_matmul_softmax_s8(&l->p.mmsm, a, operand(r, l->in[1]), y, r->scratch); break;
   case IL_LAYERNORM: sc_layernorm_s8(&l->p.ln, a, y); break;
   case IL_SLICE: sc_slice_s8(&l->p.slice, a, y); break;
+  case IL_RESIZE: sc_resize_s8(&l->p.resize, a, y); break;
   case IL_REDUCEMEAN: sc_reducemean_s8(&l->p.red, a, y); break;
   case IL_EMBEDDING: {
     /* The ids buffer holds int32 (xcalloc: aligned); dim from the output's last axis. */

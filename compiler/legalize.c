@@ -98,7 +98,8 @@ void legalize(IntProgram *p) {
     const Value *x = &p->g->values[l->in[0]];
     int xbits = x->q ? x->q->bits : 8;
     switch (l->kind) {
-    case IL_CONV2D: {
+    case IL_CONV2D:
+    case IL_CONV_TRANSPOSE2D: {
       sc_conv2d_params *c = &l->p.conv;
       check_reduction(l, (int64_t)(c->in_c / c->groups) * c->k_h * c->k_w, xbits, l->weight_bits, &c->rq);
       check_shifts(l, &c->rq);

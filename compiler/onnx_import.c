@@ -866,6 +866,78 @@ static int add_const(Imp *I, const char *from, const char *suffix, Tensor *t) {
   return v;
 }
 
+/* ConvTranspose (1-D as 2-D with height 1, and 2-D): the weight [C, O/groups, k...]
+ * rearranged into conv_transpose2d's per-output-channel [O, C/groups, kh, kw]; pads as
+ * given, or from output_shape / auto_pad SAME_* as ONNX computes them. */
+static int imp_conv_transpose(Imp *I) {
+  check_outputs(I, 1);
+  const Shape *xs = in_shape(I, 0);
+  int rank = spatial_rank(I, xs);
+  Tensor *wt = need_const(I, 1, "the weight");
+  int64_t groups = attr_i(I, "group", 1), C = xs->d[1];
+  if (wt->shape.rank != rank + 2 || groups < 1 || C % groups || wt->shape.d[0] != C)
+    fail(I, "the weight must be [%lld, O/group, kernel...] of rank %d", (long long)C, rank + 2);
+  /* Spatial attributes on [h, w]; a 1-D one is w alone (h: kernel 1, stride 1, no pads). */
+  int64_t k[2] = {1, 1}, st[2] = {1, 1}, dil[2] = {1, 1}, pads[4] = {0, 0, 0, 0}, outpad[2] = {0, 0}, oshape[2];
+  int64_t v[4], in[2] = {1, xs->d[2 + rank - 1]};
+  if (rank == 2) in[0] = xs->d[2];
+  for (int a = 0; a < rank; a++) k[2 - rank + a] = wt->shape.d[2 + a];
+  int n;
+  if ((n = attr_ints(I, "kernel_shape", v, 2)) >= 0)
+    for (int a = 0; a < rank; a++)
+      if (n != rank || v[a] != k[2 - rank + a]) fail(I, "kernel_shape does not match the weight");
+  const char *names[3] = {"strides", "dilations", "output_padding"};
+  int64_t *dst[3] = {st, dil, outpad};
+  for (int t = 0; t < 3; t++)
+    if ((n = attr_ints(I, names[t], v, 2)) >= 0) {
+      if (n != rank) fail(I, "%s needs %d values", names[t], rank);
+      for (int a = 0; a < rank; a++) dst[t][2 - rank + a] = v[a];
+    }
+  if ((n = attr_ints(I, "pads", v, 4)) >= 0) {
+    if (n != 2 * rank) fail(I, "pads needs %d values", 2 * rank);
+    for (int a = 0; a < rank; a++) pads[2 - rank + a] = v[a], pads[4 - rank + a] = v[rank + a];
+  }
+  const char *ap = attr_s(I, "auto_pad", "NOTSET");
+  bool same = !strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER");
+  if (!strcmp(ap, "VALID")) memset(pads, 0, sizeof pads);
+  else if (!same && strcmp(ap, "NOTSET")) fail(I, "auto_pad %s is not supported", ap);
+  n = attr_ints(I, "output_shape", v, 4);
+  if (n >= 0 || same) {
+    if (n >= 0 && n != rank) fail(I, "output_shape needs %d values", rank);
+    for (int a = 0; a < 2; a++) {
+      oshape[a] = n >= 0 ? (a < 2 - rank ? 1 : v[a - (2 - rank)]) : in[a] * st[a];
+      int64_t total = st[a] * (in[a] - 1) + outpad[a] + (k[a] - 1) * dil[a] + 1 - oshape[a];
+      /* ONNX's split (in floor division); a negative end pad is output beyond what the
+       * kernel reaches: output_padding. */
+      int64_t half = total >= 0 ? total / 2 : -((1 - total) / 2);
+      bool upper = !strcmp(ap, "SAME_UPPER");
+      pads[a] = upper ? half : total - half;
+      pads[a + 2] = total - pads[a];
+      if (pads[a + 2] < 0) outpad[a] -= pads[a + 2], pads[a + 2] = 0;
+      if (pads[a] < 0) fail(I, "output_shape %lld needs output before the first row or column", (long long)oshape[a]);
+    }
+  }
+  int64_t Cg = C / groups, Og = wt->shape.d[1], kk = k[0] * k[1];
+  int64_t d[4] = {groups * Og, Cg, k[0], k[1]};
+  Shape s4 = shape_make(4, d);
+  Tensor *tw = tensor_new(DT_F32, &s4);
+  for (int64_t gi = 0; gi < groups; gi++)
+    for (int64_t j = 0; j < Og; j++)
+      for (int64_t ic = 0; ic < Cg; ic++)
+        memcpy(tw->f + ((gi * Og + j) * Cg + ic) * kk, wt->f + ((gi * Cg + ic) * Og + j) * kk, sizeof(float) * (size_t)kk);
+  int wv = add_const(I, in_name(I, 1), ".per_out", tw), x = in_value(I, 0);
+  if (rank == 1) x = to_2d(I, x);
+  int ins[3] = {x, wv, has_in(I, 2) ? in_value(I, 2) : -1};
+  Node *nd = emit(I, OP_CONV_TRANSPOSE2D, ins, 3, out0(I), rank == 1 ? "convt" : NULL);
+  node_set_attr_ints(nd, "stride", 2, st);
+  node_set_attr_ints(nd, "pad", 4, pads);
+  node_set_attr_ints(nd, "dilation", 2, dil);
+  node_set_attr_int(nd, "groups", groups);
+  node_set_attr_ints(nd, "output_padding", 2, outpad);
+  int y = done(I, nd);
+  return rank == 1 ? from_2d(I, y) : y;
+}
+
 /* y = x W^T (+ b) with W given as [in, out] (MatMul's B): stored transposed. */
 static int linear_from_kxn(Imp *I, int x, const Tensor *b, const char *bname, double alpha, int bias,
                            const char *suffix) {
@@ -1102,6 +1174,72 @@ static int imp_pad(Imp *I) {
   return done(I, node);
 }
 
+/* Resize (opset 10 and 11+) and Upsample (before 10) of an NCHW tensor over H and W, with
+ * constant scales or sizes. Opset 10 and Upsample have one convention: asymmetric
+ * coordinates, nearest rounding down; from opset 11 the attributes choose. */
+static int imp_resize(Imp *I) {
+  const char *op = I->node->op_type;
+  bool v11 = !strcmp(op, "Resize") && I->opset >= 11;
+  const Shape *xs = in_shape(I, 0);
+  if (xs->rank != 4) fail(I, "resizing a rank-%d tensor is not supported (only NCHW, rank 4)", xs->rank);
+  const char *mode = attr_s(I, "mode", "nearest");
+  int m = !strcmp(mode, "nearest") ? RESIZE_NEAREST : !strcmp(mode, "linear") || !strcmp(mode, "bilinear") ? RESIZE_LINEAR : -1;
+  if (m < 0) fail(I, "mode '%s' is not supported (nearest and linear are)", mode);
+  int coord = RESIZE_ASYMMETRIC, nearest = RESIZE_FLOOR;
+  if (v11) {
+    static const char *const coords[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric",
+                                         "tf_half_pixel_for_nearest"};
+    static const char *const nears[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+    const char *c = attr_s(I, "coordinate_transformation_mode", "half_pixel");
+    coord = -1;
+    for (int k = 0; k < 5; k++)
+      if (!strcmp(c, coords[k])) coord = k;
+    if (!strcmp(c, "tf_half_pixel_for_nn")) coord = RESIZE_TF_HALF_PIXEL_FOR_NEAREST; /* opset 11's name for it */
+    if (coord < 0) fail(I, "coordinate_transformation_mode '%s' is not supported", c);
+    const char *nm = attr_s(I, "nearest_mode", "round_prefer_floor");
+    nearest = -1;
+    for (int k = 0; k < 4; k++)
+      if (!strcmp(nm, nears[k])) nearest = k;
+    if (nearest < 0) fail(I, "nearest_mode '%s' is not supported", nm);
+  }
+  /* scales: input 2 (opset 11+), input 1 (opset 9, 10), attribute (Upsample before 9) */
+  double scale[4] = {1, 1, 1, 1};
+  int64_t size[4] = {0};
+  const Tensor *sz = v11 && has_in(I, 3) ? need_const(I, 3, "sizes") : NULL;
+  if (sz && shape_numel(&sz->shape) > 0) {
+    if (shape_numel(&sz->shape) != 4) fail(I, "sizes has %lld values for rank 4", (long long)shape_numel(&sz->shape));
+    for (int k = 0; k < 4; k++) size[k] = tget_i(sz, k);
+    scale[2] = scale[3] = 0; /* the transform uses size / input size */
+  } else {
+    int si = v11 ? 2 : 1;
+    const Onnx__AttributeProto *a = attr(I, "scales");
+    if (!has_in(I, si) && a && a->n_floats == 4) {
+      for (int k = 0; k < 4; k++) scale[k] = a->floats[k];
+    } else {
+      const Tensor *t = need_const(I, si, "scales");
+      if (shape_numel(&t->shape) != 4) fail(I, "scales has %lld values for rank 4", (long long)shape_numel(&t->shape));
+      for (int k = 0; k < 4; k++) scale[k] = t->f[k];
+    }
+    for (int k = 0; k < 4; k++) {
+      if (!(scale[k] > 0)) fail(I, "scale %g on axis %d is not supported (scales must be positive)", scale[k], k);
+      size[k] = (int64_t)floor((double)xs->d[k] * scale[k]);
+    }
+  }
+  if (size[0] != xs->d[0] || size[1] != xs->d[1])
+    fail(I, "resizing the batch or channel axis is not supported (only H and W)");
+  if (size[2] < 1 || size[3] < 1) fail(I, "the output size [%lld, %lld] is empty", (long long)size[2], (long long)size[3]);
+  if (!v11 && m == RESIZE_NEAREST && (scale[2] < 1 || scale[3] < 1))
+    fail(I, "nearest downsampling before opset 11 is not supported");
+  Node *node = emit(I, OP_RESIZE, (int[]){in_value(I, 0)}, 1, out0(I), NULL);
+  node_set_attr_ints(node, "size", 2, size + 2);
+  node_set_attr_float(node, "scale_h", scale[2]);
+  node_set_attr_float(node, "scale_w", scale[3]);
+  node_set_attr_enum(node, "mode", m);
+  node_set_attr_enum(node, "coord", coord);
+  node_set_attr_enum(node, "nearest", nearest);
+  return done(I, node);
+}
+
 /* Slice of an activation with constant starts/ends/axes/steps: one slice per axis. */
 static int imp_slice(Imp *I) {
   int64_t st[MAX_RANK], en[MAX_RANK], ax[MAX_RANK], sp[MAX_RANK];
@@ -1182,6 +1320,7 @@ typedef struct OpMap {
 
 static const OpMap op_map[] = {
     {"Conv", OP__COUNT, imp_conv},
+    {"ConvTranspose", OP__COUNT, imp_conv_transpose},
     {"Gemm", OP__COUNT, imp_gemm},
     {"MatMul", OP__COUNT, imp_matmul},
     {"BatchNormalization", OP__COUNT, imp_batchnorm},
@@ -1199,6 +1338,8 @@ static const OpMap op_map[] = {
     {"LayerNormalization", OP__COUNT, imp_layernorm},
     {"Gather", OP__COUNT, imp_gather},
     {"Slice", OP__COUNT, imp_slice},
+    {"Resize", OP__COUNT, imp_resize},
+    {"Upsample", OP__COUNT, imp_resize},
     {"QuantizeLinear", OP__COUNT, imp_quantize},
     {"DequantizeLinear", OP__COUNT, imp_quantize},
     {"MaxPool", OP_MAXPOOL2D, NULL},

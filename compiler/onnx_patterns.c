@@ -1,7 +1,7 @@
 /* onnx_patterns.c — exporters' idioms rewritten into core ops, so that the integer
  * back end sees one layer where PyTorch had one module:
  *
- *   add(linear(x, W), b)  and  add(conv2d(x, W), b[O,1,1])   -> the layer with bias b
+ *   add(linear(x, W), b), add(conv2d / conv_transpose2d(x, W), b[O,1,1]) -> the layer with bias b
  *   x - mean(x); / sqrt(mean(d^2) + eps)                       -> layernorm(x, eps)
  *   mul(layernorm, gamma[D]), add(layernorm, beta[D])          -> layernorm's gamma, beta
  *   0.5 * (x * (1 + erf(x / sqrt 2)))                          -> gelu(x)
@@ -106,9 +106,10 @@ static bool fold_bias(Pat *P, Node *n) {
     int lv = n->inputs[s], bv = n->inputs[1 - s];
     Node *l = only_producer(P, lv, OP_LINEAR);
     if (!l) l = only_producer(P, lv, OP_CONV2D);
+    if (!l) l = only_producer(P, lv, OP_CONV_TRANSPOSE2D);
     if (!l || (l->ninputs > 2 && l->inputs[2] >= 0)) continue;
     const Shape *ys = &P->g->values[lv].shape;
-    bool conv = l->op == OP_CONV2D;
+    bool conv = l->op != OP_LINEAR;
     int64_t len = conv ? ys->d[1] : ys->d[ys->rank - 1];
     if (!is_vector_along(P, bv, len, conv ? 1 : ys->rank - 1, ys->rank)) continue;
     if (!shape_eq(&P->g->values[n->output].shape, ys)) continue;

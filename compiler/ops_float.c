@@ -1143,3 +1143,162 @@ void eval_slice(const Graph *g, const Node *n, float *const *buf) {
     for (int64_t j = 0; j < olen; j++)
       memcpy(y + (o * olen + j) * inner, x + (o * len + start + j * step) * inner, sizeof(float) * (size_t)inner);
 }
+
+/* --------------------------------------------------------------- resize */
+
+void shape_resize(Graph *g, Node *n) {
+  const Value *x = in_f32(g, n, 0);
+  const AttrValue *sz = node_attr(n, "size");
+  if (x->shape.rank != 4)
+    error_at(n->loc, "resize: input '%s' has rank %d; resize takes NCHW (rank 4)", x->name, x->shape.rank);
+  if (sz->nints != 2 || sz->ints[0] < 1 || sz->ints[1] < 1)
+    error_at(sz->loc, "resize: size must be two positive integers [H, W]");
+  Shape out = x->shape;
+  out.d[2] = sz->ints[0];
+  out.d[3] = sz->ints[1];
+  set_output(g, n, &out);
+}
+
+/* ONNX's coordinate_transformation_mode: output index o to an input coordinate. `out` is
+ * the resized length before flooring (input length * scale), as ONNX's reference has it. */
+static double resize_source(int coord, double o, int64_t in, double out, double scale) {
+  switch (coord) {
+  case RESIZE_PYTORCH_HALF_PIXEL: return out > 1 ? (o + 0.5) / scale - 0.5 : 0;
+  case RESIZE_ALIGN_CORNERS: return out > 1 ? o * (double)(in - 1) / (out - 1) : 0;
+  case RESIZE_ASYMMETRIC: return o / scale;
+  case RESIZE_TF_HALF_PIXEL_FOR_NEAREST: return (o + 0.5) / scale;
+  default: return (o + 0.5) / scale - 0.5; /* half_pixel */
+  }
+}
+
+ResizeTap resize_tap(const Graph *g, const Node *n, int axis, int64_t o) {
+  int64_t in = g->values[n->inputs[0]].shape.d[2 + axis], out = node_attr(n, "size")->ints[axis];
+  double scale = node_attr_float(n, axis ? "scale_w" : "scale_h");
+  if (!(scale > 0)) scale = (double)out / (double)in;
+  double x = resize_source(node_attr(n, "coord")->e, (double)o, in, (double)in * scale, scale);
+  ResizeTap t = {0, 0, 0};
+  if (node_attr(n, "mode")->e == RESIZE_NEAREST) {
+    double f = floor(x), r;
+    switch (node_attr(n, "nearest")->e) {
+    case RESIZE_ROUND_PREFER_CEIL: r = floor(x + 0.5); break;
+    case RESIZE_FLOOR: r = f; break;
+    case RESIZE_CEIL: r = ceil(x); break;
+    default: r = x - f == 0.5 ? f : floor(x + 0.5); break; /* round_prefer_floor */
+    }
+    int64_t i = r < 0 ? 0 : r > (double)(in - 1) ? in - 1 : (int64_t)r;
+    t.i0 = t.i1 = i;
+    return t;
+  }
+  /* linear: the coordinate clamped into the input, its two neighbours and the far one's weight */
+  if (x < 0) x = 0;
+  if (x > (double)(in - 1)) x = (double)(in - 1);
+  t.i0 = (int64_t)floor(x);
+  t.i1 = t.i0 + 1 < in ? t.i0 + 1 : in - 1;
+  t.w1 = x - (double)t.i0;
+  return t;
+}
+
+void eval_resize(const Graph *g, const Node *n, float *const *buf) {
+  const Shape *xs = shape_of(g, n->inputs[0]), *ys = shape_of(g, n->output);
+  int64_t planes = xs->d[0] * xs->d[1], ih = xs->d[2], iw = xs->d[3], oh = ys->d[2], ow = ys->d[3];
+  ResizeTap *tx = xmalloc(sizeof(ResizeTap) * (size_t)ow);
+  for (int64_t j = 0; j < ow; j++) tx[j] = resize_tap(g, n, 1, j);
+  const float *x = buf[n->inputs[0]];
+  float *y = buf[n->output];
+  for (int64_t p = 0; p < planes; p++)
+    for (int64_t i = 0; i < oh; i++) {
+      ResizeTap ty = resize_tap(g, n, 0, i);
+      const float *r0 = x + (p * ih + ty.i0) * iw, *r1 = x + (p * ih + ty.i1) * iw;
+      float *yr = y + (p * oh + i) * ow;
+      for (int64_t j = 0; j < ow; j++) {
+        double top = r0[tx[j].i0] * (1 - tx[j].w1) + r0[tx[j].i1] * tx[j].w1;
+        double bot = r1[tx[j].i0] * (1 - tx[j].w1) + r1[tx[j].i1] * tx[j].w1;
+        yr[j] = (float)(top * (1 - ty.w1) + bot * ty.w1);
+      }
+    }
+  free(tx);
+}
+
+/* ------------------------------------------------------- conv_transpose2d */
+
+/* The window of a transposed convolution: stride, pads, dilation and kernel as for conv2d
+ * (w->in the input, w->out the output size), and output_padding in op[2]. */
+static void conv_transpose_window(const Graph *g, const Node *n, Window2d *w, int64_t op[2]) {
+  window_attrs(n, true, w);
+  attr_hw(n, "output_padding", 0, op);
+  const Shape *xs = shape_of(g, n->inputs[0]), *ws = shape_of(g, n->inputs[1]);
+  w->k[0] = ws->d[2], w->k[1] = ws->d[3];
+  for (int a = 0; a < 2; a++) {
+    w->in[a] = xs->d[2 + a];
+    w->out[a] = (w->in[a] - 1) * w->s[a] - w->p[a] - w->p[a + 2] + w->dil[a] * (w->k[a] - 1) + 1 + op[a];
+  }
+}
+
+void shape_conv_transpose2d(Graph *g, Node *n) {
+  const Value *x = in_f32(g, n, 0), *wt = in_f32(g, n, 1), *b = opt_f32(g, n, 2);
+  expect_rank(n, 0, x, 4, 4, "4 (NCHW)");
+  int64_t groups = attr_int_min(n, "groups", 1), C = x->shape.d[1];
+  if (C % groups)
+    error_at(node_attr(n, "groups")->loc, "conv_transpose2d: groups %lld does not divide input channels %lld",
+             (long long)groups, (long long)C);
+  if (wt->shape.rank != 4) {
+    char e[64];
+    snprintf(e, sizeof e, "[O,%lld,kh,kw]", (long long)(C / groups));
+    shape_mismatch(n, 1, wt, e);
+  }
+  int64_t want[4] = {wt->shape.d[0], C / groups, wt->shape.d[2], wt->shape.d[3]};
+  Shape ws = shape_make(4, want);
+  expect_shape(n, 1, wt, &ws);
+  int64_t O = wt->shape.d[0];
+  if (O % groups)
+    error_at(node_attr(n, "groups")->loc, "conv_transpose2d: groups %lld does not divide output channels %lld",
+             (long long)groups, (long long)O);
+  expect_vec(n, 2, b, O);
+  Window2d w;
+  int64_t op[2];
+  conv_transpose_window(g, n, &w, op);
+  for (int a = 0; a < 2; a++) {
+    if (op[a] >= w.s[a] && op[a] >= w.dil[a])
+      error_at(node_attr(n, "output_padding")->loc,
+               "conv_transpose2d: output_padding %lld must be smaller than the stride or the dilation",
+               (long long)op[a]);
+    if (w.out[a] < 1)
+      error_at(n->loc, "conv_transpose2d: the output would be empty (%lld along %s)", (long long)w.out[a],
+               a ? "W" : "H");
+  }
+  int64_t od[4] = {x->shape.d[0], O, w.out[0], w.out[1]};
+  Shape out = shape_make(4, od);
+  set_output(g, n, &out);
+}
+
+void eval_conv_transpose2d(const Graph *g, const Node *n, float *const *buf) {
+  Window2d w;
+  int64_t op[2];
+  conv_transpose_window(g, n, &w, op);
+  const Shape *xs = shape_of(g, n->inputs[0]), *ws = shape_of(g, n->inputs[1]);
+  int64_t groups = node_attr_int(n, "groups"), N = xs->d[0], C = xs->d[1], H = w.in[0], W = w.in[1];
+  int64_t O = ws->d[0], Cg = C / groups, Og = O / groups, OH = w.out[0], OW = w.out[1];
+  const float *x = buf[n->inputs[0]], *wt = buf[n->inputs[1]];
+  const float *bias = input_id(n, 2) >= 0 ? buf[n->inputs[2]] : NULL;
+  float *y = buf[n->output];
+  for (int64_t b = 0; b < N; b++)
+    for (int64_t oc = 0; oc < O; oc++) {
+      int64_t c0 = oc / Og * Cg;
+      for (int64_t oh = 0; oh < OH; oh++)
+        for (int64_t ow = 0; ow < OW; ow++) {
+          float acc = 0.0f;
+          for (int64_t ic = 0; ic < Cg; ic++) {
+            const float *xc = x + (b * C + c0 + ic) * H * W, *wc = wt + (oc * Cg + ic) * w.k[0] * w.k[1];
+            for (int64_t ky = 0; ky < w.k[0]; ky++) {
+              int64_t ih = sc_convt_src((int32_t)oh, (int32_t)ky, (int32_t)w.s[0], (int32_t)w.p[0], (int32_t)w.dil[0], (int32_t)H);
+              if (ih < 0) continue;
+              for (int64_t kx = 0; kx < w.k[1]; kx++) {
+                int64_t iw = sc_convt_src((int32_t)ow, (int32_t)kx, (int32_t)w.s[1], (int32_t)w.p[1], (int32_t)w.dil[1], (int32_t)W);
+                if (iw >= 0) acc += xc[ih * W + iw] * wc[ky * w.k[1] + kx];
+              }
+            }
+          }
+          y[((b * O + oc) * OH + oh) * OW + ow] = bias ? acc + bias[oc] : acc;
+        }
+    }
+}

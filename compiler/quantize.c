@@ -253,7 +253,7 @@ static int fuse_activation(Q *q, int node, char **fused) {
   Graph *g = q->g;
   int out = g->nodes[node].output;
   int c = sole_consumer(g, out);
-  if (c < 0 || (g->nodes[c].op != OP_RELU && g->nodes[c].op != OP_RELU6)) return out;
+  if (c < 0 || q->done[c] || (g->nodes[c].op != OP_RELU && g->nodes[c].op != OP_RELU6)) return out;
   q->done[c] = true;
   *fused = xformat("%s%s%s %s", *fused ? *fused : "", *fused ? ", " : "", op_table[g->nodes[c].op].name,
                    g->nodes[c].name);
@@ -584,18 +584,19 @@ static void q_conv_or_linear(Q *q, int ni) {
     error_at(n->loc, "%s: integer mode needs constant weights", op_table[n->op].name);
   char *fused = n->folded ? xstrdup(n->folded) : NULL;
   int out = fuse_activation(q, ni, &fused);
-  ILayer *l = new_layer(q, n->op == OP_CONV2D ? IL_CONV2D : IL_LINEAR, ni, out);
+  bool conv = n->op == OP_CONV2D || n->op == OP_CONV_TRANSPOSE2D;
+  ILayer *l = new_layer(q, n->op == OP_CONV2D ? IL_CONV2D : conv ? IL_CONV_TRANSPOSE2D : IL_LINEAR, ni, out);
   l->fused = fused;
   l->in[0] = x;
   l->nin = 1;
   QParam *qx = activation_q(q, x), *qy = activation_q(q, out);
   const Value *wv = &g->values[w];
   int64_t oc = wv->shape.d[0], per = shape_numel(&wv->shape) / oc;
-  sc_requant *rq = n->op == OP_CONV2D ? &l->p.conv.rq : &l->p.lin.rq;
+  sc_requant *rq = conv ? &l->p.conv.rq : &l->p.lin.rq;
   quantize_weights(q, l, n, qx, qy, wv->data, oc, per, b >= 0 ? g->values[b].data : NULL, rq, wv);
   clamp_for_activation(q, l, rq, qy);
   const Shape *xs = &g->values[x].shape, *ys = &g->values[n->output].shape;
-  if (n->op == OP_CONV2D) {
+  if (conv) {
     sc_conv2d_params *c = &l->p.conv;
     const AttrValue *st = node_attr(n, "stride"), *pad = node_attr(n, "pad"), *dil = node_attr(n, "dilation");
     c->n = (int)xs->d[0];
@@ -618,6 +619,8 @@ static void q_conv_or_linear(Q *q, int ni) {
     c->weight_bits = l->weight_bits;
     c->bias = l->bias;
     l->macs = (int64_t)c->n * c->out_c * c->out_h * c->out_w * per;
+    if (n->op == OP_CONV_TRANSPOSE2D) /* each input reaches out through the kernel once */
+      l->macs = (int64_t)c->n * c->in_c * c->in_h * c->in_w * (c->out_c / c->groups) * c->k_h * c->k_w;
   } else {
     sc_linear_params *c = &l->p.lin;
     c->in = (int)per;
@@ -834,7 +837,7 @@ static void q_eltwise(Q *q, int ni) {
 }
 
 /* Any elementwise function of one tensor, as a table over the 256 input codes. */
-static double apply_unary(const Node *n, double x) {
+double q_apply_unary(const Node *n, double x) {
   switch (n->op) {
   case OP_RELU: return x > 0 ? x : 0;
   case OP_RELU6: return x < 0 ? 0 : x > 6 ? 6 : x;
@@ -855,7 +858,7 @@ static void q_lut(Q *q, int ni) {
   QParam *qx = activation_q(q, x), *qy = activation_q(q, n->output);
   int qmax = qmax_of(qy->bits);
   for (int c = -128; c < 128; c++) {
-    double y = floor(apply_unary(n, c * qx->scale) / qy->scale + 0.5);
+    double y = floor(q_apply_unary(n, c * qx->scale) / qy->scale + 0.5);
     l->lut[c + 128] = (int8_t)(y > qmax ? qmax : y < -qmax ? -qmax : y);
   }
   l->lut_n = (int32_t)shape_numel(&g->values[x].shape);
@@ -958,11 +961,17 @@ IntProgram *quantize(Graph *g, CalibStats **stats, const Config *cfg) {
       error_at(g->values[g->inputs[i]].loc, "integer mode needs f32 inputs, or i32 token ids for embedding");
     else activation_q(&q, g->inputs[i]);
   }
+  int *chain_sink = lut_chains_find(&q); /* elementwise chains of one tensor: one table each */
   for (int i = 0; i < g->nnodes; i++) {
     if (q.done[i]) continue;
+    if (chain_sink[i] == i) {
+      q_lut_chain(&q, i, chain_sink);
+      continue;
+    }
     const Node *n = &g->nodes[i];
     switch (n->op) {
     case OP_CONV2D:
+    case OP_CONV_TRANSPOSE2D:
     case OP_LINEAR: q_conv_or_linear(&q, i); break;
     case OP_MATMUL:
       if (!q_matmul_softmax(&q, i)) q_matmul(&q, i);
@@ -981,6 +990,7 @@ IntProgram *quantize(Graph *g, CalibStats **stats, const Config *cfg) {
                g->values[n->inputs[1]].is_const ? "a constant holding 0 or a non-finite value" : "an activation");
     case OP_SLICE: q_slice(&q, i); break;
     case OP_REDUCEMEAN: q_reducemean(&q, i); break;
+    case OP_RESIZE: q_resize(&q, i); break;
     case OP_GELU:
       if (cfg->gelu != IGELU_I_GELU || !q_gelu(&q, i)) q_lut(&q, i);
       break;
@@ -1017,6 +1027,7 @@ IntProgram *quantize(Graph *g, CalibStats **stats, const Config *cfg) {
     }
   }
   for (int k = 0; k < g->noutputs; k++) activation_q(&q, g->outputs[k]);
+  free(chain_sink);
   free(q.done);
   return p;
 }

@@ -78,4 +78,18 @@ void q_slice(Q *q, int ni);
 /* reducemean: an int32 sum over the axes, one requantization carrying 1/count. */
 void q_reducemean(Q *q, int ni);
 
+/* resize: nearest or bilinear at the input's scale (sc_resize_s8). */
+void q_resize(Q *q, int ni);
+
+/* quantize.c: the float function a unary op's table holds (relu ... clip), in double. */
+double q_apply_unary(const Node *n, double x);
+
+/* quantize_lut_chain.c: chains of elementwise ops that are a function of one tensor
+ * (hardswish, swish, affine + activation as exporters decompose them). Returns, per
+ * node, the index of its chain's last node (the sink), or -1 outside any chain; marks
+ * the chain's other nodes done. q_lut_chain compiles the chain ending at sink_node as
+ * one 256-entry table from the chain's input to the sink's output. */
+int *lut_chains_find(Q *q);
+void q_lut_chain(Q *q, int sink_node, const int *sink);
+
 #endif

@@ -10,6 +10,7 @@
  * Div by a constant never gets here: fold_div.c made it a mul by the reciprocal. */
 #include "quantize_internal.h"
 
+#include <math.h>
 #include <stdint.h>
 
 /* outer x len x inner around axis ax of s. */
@@ -99,4 +100,44 @@ void q_reducemean(Q *q, int ni) {
   l->macs = shape_numel(xs);
   ilayer_add_note(l, "int32 sum of %lld codes per output%s, then one requantization by 1/%lld", (long long)count,
                   p->lshift ? xformat(" << %d", p->lshift) : "", (long long)count);
+}
+
+/* resize: the output keeps the input's scale (nearest copies codes; bilinear weights sum
+ * to 1); the taps come from the float op's own resize_tap, the weights rounded to
+ * SC_RESIZE_FRAC bits here, once. */
+void q_resize(Q *q, int ni) {
+  Graph *g = q->g;
+  const Node *n = &g->nodes[ni];
+  int x = n->inputs[0];
+  const Shape *xs = &g->values[x].shape, *ys = &g->values[n->output].shape;
+  ILayer *l = new_layer(q, IL_RESIZE, ni, n->output);
+  l->in[0] = x;
+  l->nin = 1;
+  same_q(q, n->output, x);
+  int32_t oh = (int32_t)ys->d[2], ow = (int32_t)ys->d[3];
+  bool linear = node_attr(n, "mode")->e == RESIZE_LINEAR;
+  l->rs_idx = xmalloc(sizeof(int32_t) * (size_t)(2 * (oh + ow)));
+  l->rs_w = linear ? xmalloc(sizeof(int16_t) * (size_t)(oh + ow)) : NULL;
+  int32_t len[2] = {oh, ow}, *idx = l->rs_idx;
+  int16_t *w = l->rs_w;
+  for (int axis = 0; axis < 2; axis++) {
+    for (int32_t o = 0; o < len[axis]; o++) {
+      ResizeTap t = resize_tap(g, n, axis, o);
+      idx[o] = (int32_t)t.i0;
+      idx[len[axis] + o] = (int32_t)t.i1;
+      if (w) w[o] = (int16_t)floor(t.w1 * (1 << SC_RESIZE_FRAC) + 0.5);
+    }
+    idx += 2 * len[axis];
+    if (w) w += len[axis];
+  }
+  sc_resize_params *p = &l->p.resize;
+  p->planes = (int32_t)(xs->d[0] * xs->d[1]);
+  p->in_h = (int32_t)xs->d[2];
+  p->in_w = (int32_t)xs->d[3];
+  p->out_h = oh;
+  p->out_w = ow;
+  p->idx = l->rs_idx;
+  p->w = l->rs_w;
+  ilayer_add_note(l, "%s: %s", linear ? "bilinear" : "nearest",
+                  linear ? "weights in 1/2^11, one rounding per output" : "a copy of codes");
 }

@@ -27,7 +27,8 @@ static const char *const kernel_names[] = {
     [IL_MUL] = "mul",             [IL_LUT] = "lut",         [IL_TRANSPOSE] = "transpose",
     [IL_CONCAT] = "concat",       [IL_MATMUL] = "matmul",   [IL_IGELU] = "i-gelu",
     [IL_SOFTMAX] = "i-softmax",   [IL_MATMUL_SOFTMAX] = "matmul+i-softmax", [IL_LAYERNORM] = "layernorm",
-    [IL_EMBEDDING] = "embedding", [IL_SLICE] = "slice", [IL_REDUCEMEAN] = "reducemean",
+    [IL_EMBEDDING] = "embedding", [IL_SLICE] = "slice", [IL_REDUCEMEAN] = "reducemean", [IL_RESIZE] = "resize",
+    [IL_CONV_TRANSPOSE2D] = "conv_transpose2d",
 };
 
 static const char *const method_keys[4] = {"max", "percentile", "mse", "entropy"};
@@ -48,7 +49,8 @@ static const char *op_name(const IntProgram *p, const ILayer *l) {
  * pooling, tables, transposes, a concat whose inputs share the output's scale). */
 static const sc_requant *layer_rq(const ILayer *l) {
   switch (l->kind) {
-  case IL_CONV2D: return &l->p.conv.rq;
+  case IL_CONV2D:
+  case IL_CONV_TRANSPOSE2D: return &l->p.conv.rq;
   case IL_LINEAR: return &l->p.lin.rq;
   case IL_AVGPOOL2D: return &l->p.pool.rq;
   case IL_ADD:

@@ -427,6 +427,19 @@ void float_run(FloatRun *r, const float *const *inputs);
 #undef OP
 /* The unary elementwise ops added for ONNX (erf ... clip), in double. */
 double unary_apply(const struct Node *n, double x);
+/* resize's enum attributes, in their ops.def order. */
+enum { RESIZE_NEAREST, RESIZE_LINEAR };
+enum { RESIZE_HALF_PIXEL, RESIZE_PYTORCH_HALF_PIXEL, RESIZE_ALIGN_CORNERS, RESIZE_ASYMMETRIC,
+       RESIZE_TF_HALF_PIXEL_FOR_NEAREST };
+enum { RESIZE_ROUND_PREFER_FLOOR, RESIZE_ROUND_PREFER_CEIL, RESIZE_FLOOR, RESIZE_CEIL };
+/* Where output index o of a resize node reads along axis 0 (H) or 1 (W): input indices
+ * i0 and i1 with weight 1 - w1 and w1 (nearest: i0 == i1, w1 0). The float op and the
+ * integer kernel's compile-time tables both come from here. */
+typedef struct ResizeTap {
+  int64_t i0, i1;
+  double w1;
+} ResizeTap;
+ResizeTap resize_tap(const struct Graph *g, const struct Node *n, int axis, int64_t o);
 /* gelu's approximate attribute (its enum order in ops.def) and the tanh form itself. */
 enum { GELU_NONE, GELU_TANH };
 double gelu_tanh(double x);
@@ -511,6 +524,8 @@ typedef enum ILayerKind {
   IL_EMBEDDING,      /* gather of int8 table rows (`weight`, the table at the output's scale) by int32 ids */
   IL_SLICE,          /* strided copy along one axis; the output keeps the input's scale */
   IL_REDUCEMEAN,     /* int32 sum over axes, one requantization carrying 1/count */
+  IL_CONV_TRANSPOSE2D, /* transposed conv, output by output; conv2d's params and requantization */
+  IL_RESIZE,         /* nearest (a gather) or bilinear (compile-time weights); the input's scale */
 } ILayerKind;
 
 /* What legalization did to a layer, for the report. */
@@ -555,6 +570,7 @@ typedef struct ILayer {
     sc_layernorm_params ln;
     sc_slice_params slice;
     sc_reducemean_params red;
+    sc_resize_params resize;
   } p;
   int32_t scratch_words; /* int32 scratch the kernel needs (softmax rows), 0 if none */
   int8_t lut[256];
@@ -577,6 +593,8 @@ typedef struct ILayer {
   sc_requant *cat_rq;
   int32_t *ln_g;       /* IL_LAYERNORM: per-channel output multiplier (gamma) and */
   int64_t *ln_b;       /* addend (beta), both at 2^shift; nch of each */
+  int32_t *rs_idx;     /* IL_RESIZE: the source rows and columns (sc_resize_params.idx) */
+  int16_t *rs_w;       /* and the bilinear weights, or NULL for nearest */
   double *w_scale;     /* per channel (report) */
   int64_t macs;
   LegalNote *notes;

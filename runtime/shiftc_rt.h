@@ -174,6 +174,21 @@ typedef struct sc_conv2d_params {
 } sc_conv2d_params;
 void sc_conv2d_s8(const sc_conv2d_params *p, const int8_t *x, int8_t *y);
 
+/* Transposed convolution, output by output: y[b][oc][oy][ox] = requant_oc(bias + sum over
+ * (ic, ky, kx) of x[b][g*icg + ic][iy][ix] * weight[oc][ic][ky][kx]) where kernel row ky
+ * reaches input row iy = sc_convt_src(oy, ky, stride_h, pad_t, dil_h, in_h) (likewise the
+ * columns); taps with no input row or column are terms of value 0 (sc_kacc: the k-split
+ * sees every (ic, ky, kx) term, as conv2d's does). The params are conv2d's, the weight
+ * [out_c][in_c/groups][k_h][k_w] (the compiler rearranges ONNX's [in_c][out_c/groups]). */
+void sc_conv_transpose_s8(const sc_conv2d_params *p, const int8_t *x, int8_t *y);
+/* The input index that kernel tap k of output index o reads in a transposed convolution,
+ * or -1 where none does (o + pad - k*dil not a multiple of the stride, or outside). */
+static inline int32_t sc_convt_src(int32_t o, int32_t k, int32_t stride, int32_t pad, int32_t dil, int32_t in) {
+  int32_t t = o + pad - k * dil;
+  if (t < 0 || t % stride) return -1;
+  return t / stride < in ? t / stride : -1;
+}
+
 /* Fully connected over the last axis: y[r][o] = sum_i x[r][i] * weight[o][i] + bias[o]. */
 typedef struct sc_linear_params {
   int rows, in, out;
@@ -261,6 +276,22 @@ typedef struct sc_slice_params {
   int32_t start, step, count;
 } sc_slice_params;
 void sc_slice_s8(const sc_slice_params *p, const int8_t *x, int8_t *y);
+
+/* Resize of `planes` H x W planes to out_h x out_w (data movement and, for bilinear, a
+ * weighted mean of four codes: the output keeps the input's scale). The compiler computes
+ * every output row's and column's source indices and weights once (compiler/ops_float.c,
+ * resize_tap): idx holds y0[out_h], y1[out_h], x0[out_w], x1[out_w]; w (bilinear only;
+ * NULL for nearest, which reads y0, x0) holds wy[out_h], wx[out_w], the weight of y1 / x1
+ * in units of 2^-SC_RESIZE_FRAC. Bilinear output: with a, b the rows y0, y1 interpolated
+ * across as a*(2^F - wx) + b*wx, the two rows combined the same way down, rounded half up
+ * by 2F bits (sc_rshift_round): |sum| < 127 * 2^(2F) < 2^30. */
+#define SC_RESIZE_FRAC 11
+typedef struct sc_resize_params {
+  int32_t planes, in_h, in_w, out_h, out_w;
+  const int32_t *idx;
+  const int16_t *w;
+} sc_resize_params;
+void sc_resize_s8(const sc_resize_params *p, const int8_t *x, int8_t *y);
 
 /* Mean over a set of axes: x has shape dims[0..rank) (row major); each output, in the
  * row-major order of the kept axes, is sc_requant_apply(&rq, 0, acc << lshift) with acc

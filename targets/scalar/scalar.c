@@ -34,6 +34,16 @@ static void put_ints(StrBuf *out, const int32_t *v, int n) {
   sb_putc(out, '}');
 }
 
+/* `static const TYPE NAME[n] = {...};` with 16 values a line. */
+static void put_table(StrBuf *out, const char *type, const char *name, const char *what, int n, int32_t (*at)(const void *, int),
+                      const void *v) {
+  sb_printf(out, "/* %s */\nstatic const %s %s[%d] = {", what, type, name, n);
+  for (int i = 0; i < n; i++) sb_printf(out, "%s%d%s", i % 16 ? " " : "\n    ", (int)at(v, i), i + 1 < n ? "," : "");
+  sb_puts(out, "\n};\n");
+}
+static int32_t at_i32(const void *v, int i) { return ((const int32_t *)v)[i]; }
+static int32_t at_i16(const void *v, int i) { return ((const int16_t *)v)[i]; }
+
 /* One sc_requant as an initializer, its pointers into the layer's mult/shift arrays. */
 void target_put_requant(StrBuf *out, const LayerCtx *c, const sc_requant *rq, const char *indent) {
   const ILayer *l = c->l;
@@ -78,7 +88,8 @@ static void put_softmax(StrBuf *out, const sc_softmax_params *p, const char *ind
 static void emit_data(StrBuf *out, const LayerCtx *c) {
   const ILayer *l = c->l;
   switch (l->kind) {
-  case IL_CONV2D: {
+  case IL_CONV2D:
+  case IL_CONV_TRANSPOSE2D: {
     const sc_conv2d_params *q = &l->p.conv;
     char *w = target_ptr_expr(q->weight, l->weight, 1, l->weight_bytes, c->weight, c, "weight");
     char *b = target_ptr_expr(q->bias, l->bias, sizeof(int32_t), l->nch, c->bias, c, "bias");
@@ -234,6 +245,22 @@ static void emit_data(StrBuf *out, const LayerCtx *c) {
               (int)q->step, (int)q->count);
     break;
   }
+  case IL_RESIZE: {
+    const sc_resize_params *q = &l->p.resize;
+    char *idx = xformat("%s_idx", c->fn), *w = xformat("%s_w", c->fn);
+    put_table(out, "int32_t", idx, "source rows y0, y1, then columns x0, x1", 2 * (q->out_h + q->out_w), at_i32,
+              q->idx);
+    if (q->w)
+      put_table(out, "int16_t", w, "bilinear weights of y1 (per row), then of x1 (per column), in 1/2^11",
+                q->out_h + q->out_w, at_i16, q->w);
+    sb_printf(out, "static const sc_resize_params %s_params = {\n", c->fn);
+    sb_printf(out, "    .planes = %d, .in_h = %d, .in_w = %d, .out_h = %d, .out_w = %d,\n", (int)q->planes,
+              (int)q->in_h, (int)q->in_w, (int)q->out_h, (int)q->out_w);
+    sb_printf(out, "    .idx = %s, .w = %s, /* the input's scale */\n};\n", idx, q->w ? w : "NULL /* nearest */");
+    free(idx);
+    free(w);
+    break;
+  }
   case IL_REDUCEMEAN: {
     const sc_reducemean_params *q = &l->p.red;
     sb_printf(out, "static const sc_reducemean_params %s_params = {\n", c->fn);
@@ -256,6 +283,7 @@ static void emit_body(StrBuf *out, const LayerCtx *c) {
   const char *fn = c->fn, *y = c->out;
   switch (l->kind) {
   case IL_CONV2D: sb_printf(out, "  sc_conv2d_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
+  case IL_CONV_TRANSPOSE2D: sb_printf(out, "  sc_conv_transpose_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
   case IL_LINEAR: sb_printf(out, "  sc_linear_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
   case IL_MAXPOOL2D: sb_printf(out, "  sc_maxpool2d_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
   case IL_AVGPOOL2D: sb_printf(out, "  sc_avgpool2d_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
@@ -284,6 +312,7 @@ static void emit_body(StrBuf *out, const LayerCtx *c) {
     break;
   case IL_LAYERNORM: sb_printf(out, "  sc_layernorm_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
   case IL_SLICE: sb_printf(out, "  sc_slice_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
+  case IL_RESIZE: sb_printf(out, "  sc_resize_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
   case IL_REDUCEMEAN: sb_printf(out, "  sc_reducemean_s8(&%s_params, %s, %s);\n", fn, c->in[0], y); break;
   case IL_EMBEDDING: {
     /* x points at the caller's int32 ids (the API's const int8_t *, 4-byte aligned). */
@@ -376,6 +405,8 @@ static const char *cannot_emit(const LayerCtx *c) {
   case IL_LAYERNORM:
   case IL_EMBEDDING:
   case IL_SLICE:
+  case IL_RESIZE:
+  case IL_CONV_TRANSPOSE2D:
   case IL_REDUCEMEAN: return NULL;
   }
   return "the scalar runtime has no kernel for this kind of layer";

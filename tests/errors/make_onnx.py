@@ -44,3 +44,15 @@ sc = numpy_helper.from_array(np.array(0.05, dtype=np.float32), "sc")
 save(model([helper.make_node("QuantizeLinear", ["x", "sc", "zp"], ["q"], name="q"),
             helper.make_node("DequantizeLinear", ["q", "sc", "zp"], ["y"], name="dq")], [x], [y], [sc, zp]),
      "onnx_qdq_zero_point.onnx")
+# Resize in a mode shiftc does not implement: the message names the node and the mode.
+xr = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 2, 2])
+yr = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 4, 4])
+scales = numpy_helper.from_array(np.array([1, 1, 2, 2], dtype=np.float32), "scales")
+save(model([helper.make_node("Resize", ["x", "", "scales"], ["y"], name="up", mode="cubic")], [xr], [yr], [scales]),
+     "onnx_resize_cubic.onnx")
+# ConvTranspose of a 3-D volume: only 1-D and 2-D are supported; the message names the node.
+xv = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 2, 2, 2])
+yv = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 3, 3, 3])
+wv3 = numpy_helper.from_array(np.ones((1, 1, 2, 2, 2), dtype=np.float32), "w3")
+save(model([helper.make_node("ConvTranspose", ["x", "w3"], ["y"], name="up3d")], [xv], [yv], [wv3]),
+     "onnx_convtranspose_3d.onnx")

@@ -7,6 +7,7 @@
  * every buffer is allocated at its exact size, so ASan catches any access outside.
  * Each family prints one ok line; on failure, the first failing case in full. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -940,6 +941,139 @@ static void test_reducemean(void) {
   fam_end(&f);
 }
 
+/* ---------------------------------------------------------- conv_transpose */
+
+/* The reference from the definition, by scatter: input (ih, iw) times tap (kh, kw)
+ * lands on output (ih*stride - pad + kh*dil, ...); per output the terms in order ic,
+ * kh, kw (a tap no input reaches is a term 0), found by searching the input rows. */
+static void convt_case(Fam *f, int split) {
+  sc_conv2d_params p;
+  memset(&p, 0, sizeof p);
+  int g = rnd_range(1, 3), icg = rnd_range(1, 4), ocg = rnd_range(1, 4);
+  p.groups = g, p.in_c = icg * g, p.out_c = ocg * g, p.n = rnd_range(1, 2);
+  int pad_b, pad_r, op_h, op_w;
+  do {
+    p.k_h = rnd_range(1, 4), p.k_w = rnd_range(1, 4);
+    p.stride_h = rnd_range(1, 3), p.stride_w = rnd_range(1, 3);
+    p.dil_h = rnd_range(1, 2), p.dil_w = rnd_range(1, 2);
+    p.in_h = rnd_range(1, 6), p.in_w = rnd_range(1, 6);
+    p.pad_t = rnd_range(0, 2), p.pad_l = rnd_range(0, 2), pad_b = rnd_range(0, 2), pad_r = rnd_range(0, 2);
+    op_h = rnd_range(0, p.stride_h - 1), op_w = rnd_range(0, p.stride_w - 1);
+    p.out_h = (p.in_h - 1) * p.stride_h - p.pad_t - pad_b + p.dil_h * (p.k_h - 1) + 1 + op_h;
+    p.out_w = (p.in_w - 1) * p.stride_w - p.pad_l - pad_r + p.dil_w * (p.k_w - 1) + 1 + op_w;
+  } while (p.out_h < 1 || p.out_w < 1);
+  size_t nx = (size_t)p.n * p.in_c * p.in_h * p.in_w, nw = (size_t)p.out_c * icg * p.k_h * p.k_w;
+  size_t ny = (size_t)p.n * p.out_c * p.out_h * p.out_w;
+  int bits = rnd(4) == 0 ? rnd_range(2, 7) : 8;
+  int8_t *x = rnd_codes(nx, 127), *w = rnd_codes(nw, bits < 8 ? (1 << (bits - 1)) - 1 : 127);
+  int8_t *packed = bits < 8 ? r_pack(w, nw, bits) : NULL;
+  f->packed += bits < 8;
+  int32_t *bias = xmalloc(sizeof *bias * (size_t)p.out_c);
+  for (int c = 0; c < p.out_c; c++) bias[c] = rnd_range(-40000, 40000);
+  p.weight = packed ? packed : w, p.weight_bits = bits, p.bias = bias;
+  int K = icg * p.k_h * p.k_w;
+  int32_t k_chunk;
+  int pre;
+  pick_split(K, split, &k_chunk, &pre);
+  int64_t *acc = xmalloc(sizeof *acc * ny), *terms = xmalloc(sizeof *terms * (size_t)K), maxabs = 1;
+  for (int b = 0; b < p.n; b++)
+    for (int oc = 0; oc < p.out_c; oc++)
+      for (int oh = 0; oh < p.out_h; oh++)
+        for (int ow = 0; ow < p.out_w; ow++) {
+          int t = 0;
+          for (int ic = 0; ic < icg; ic++)
+            for (int kh = 0; kh < p.k_h; kh++)
+              for (int kw = 0; kw < p.k_w; kw++) {
+                int64_t xv = 0;
+                for (int ih = 0; ih < p.in_h; ih++)
+                  for (int iw = 0; iw < p.in_w; iw++)
+                    if (ih * p.stride_h - p.pad_t + kh * p.dil_h == oh && iw * p.stride_w - p.pad_l + kw * p.dil_w == ow)
+                      xv = x[((b * p.in_c + oc / ocg * icg + ic) * p.in_h + ih) * p.in_w + iw];
+                terms[t++] = xv * w[((oc * icg + ic) * p.k_h + kh) * p.k_w + kw];
+              }
+          int64_t a = r_reduce(terms, K, bias[oc], k_chunk, pre);
+          acc[((b * p.out_c + oc) * p.out_h + oh) * p.out_w + ow] = a;
+          if ((a < 0 ? -a : a) > maxabs) maxabs = a < 0 ? -a : a;
+        }
+  RqSpec rs;
+  make_rq(&rs, f, p.out_c, maxabs, k_chunk, pre);
+  p.rq = rs.rq;
+  int8_t *want = xmalloc(ny), *got = xmalloc(ny);
+  for (size_t i = 0; i < ny; i++) want[i] = r_requant(&p.rq, (int)(i / ((size_t)p.out_h * p.out_w) % (size_t)p.out_c), acc[i]);
+  sc_conv_transpose_s8(&p, x, got);
+  char rqd[256];
+  fam_compare(f, got, want, (long)ny,
+              "n=%d in_c=%d %dx%d out_c=%d %dx%d k=%dx%d stride=%d,%d pad=%d,%d,%d,%d outpad=%d,%d dil=%d,%d "
+              "groups=%d weight_bits=%d %s",
+              p.n, p.in_c, p.in_h, p.in_w, p.out_c, p.out_h, p.out_w, p.k_h, p.k_w, p.stride_h, p.stride_w, p.pad_t,
+              p.pad_l, pad_b, pad_r, op_h, op_w, p.dil_h, p.dil_w, p.groups, bits, rq_desc(&p.rq, rqd, sizeof rqd));
+  free(x), free(w), free(packed), free(bias), free(acc), free(terms), free(want), free(got);
+}
+
+static void test_conv_transpose(void) {
+  Fam f;
+  fam_begin(&f, "sc_conv_transpose_s8 (stride, dilation, pads, output_padding, groups, packed weights)");
+  for (int i = 0; i < 300; i++) convt_case(&f, 0);
+  fam_end(&f);
+  fam_begin(&f, "sc_conv_transpose_s8 k_chunk split");
+  for (int i = 0; i < 150; i++) convt_case(&f, 1);
+  fam_end(&f);
+}
+
+/* ------------------------------------------------------------------ resize */
+
+/* Bilinear by the definition in doubles on the codes, rounded half up; nearest a gather. */
+static void resize_case(Fam *f, int linear) {
+  sc_resize_params p;
+  p.planes = rnd_range(1, 4), p.in_h = rnd_range(1, 7), p.in_w = rnd_range(1, 7);
+  p.out_h = rnd_range(1, 12), p.out_w = rnd_range(1, 12);
+  int32_t *idx = xmalloc(sizeof *idx * (size_t)(2 * (p.out_h + p.out_w)));
+  int16_t *w = xmalloc(sizeof *w * (size_t)(p.out_h + p.out_w));
+  int32_t len[2] = {p.out_h, p.out_w}, in[2] = {p.in_h, p.in_w}, *ix = idx;
+  int16_t *wp = w;
+  for (int a = 0; a < 2; a++) {
+    for (int o = 0; o < len[a]; o++) {
+      ix[o] = rnd(in[a]);
+      ix[len[a] + o] = ix[o] + 1 < in[a] ? ix[o] + 1 : ix[o];
+      wp[o] = (int16_t)rnd_range(0, 1 << SC_RESIZE_FRAC);
+    }
+    ix += 2 * len[a];
+    wp += len[a];
+  }
+  p.idx = idx, p.w = linear ? w : NULL;
+  size_t nx = (size_t)p.planes * p.in_h * p.in_w, ny = (size_t)p.planes * p.out_h * p.out_w;
+  int8_t *x = rnd_codes(nx, 127), *want = xmalloc(ny), *got = xmalloc(ny);
+  const int32_t *y0 = idx, *y1 = y0 + p.out_h, *x0 = y1 + p.out_h, *x1 = x0 + p.out_w;
+  double one = 1 << SC_RESIZE_FRAC;
+  for (int c = 0; c < p.planes; c++)
+    for (int i = 0; i < p.out_h; i++)
+      for (int j = 0; j < p.out_w; j++) {
+        const int8_t *pl = x + (size_t)c * p.in_h * p.in_w;
+        double v = pl[y0[i] * p.in_w + x0[j]];
+        if (linear) {
+          double wy = w[i] / one, wx = w[p.out_h + j] / one;
+          v = (1 - wy) * ((1 - wx) * pl[y0[i] * p.in_w + x0[j]] + wx * pl[y0[i] * p.in_w + x1[j]]) +
+              wy * ((1 - wx) * pl[y1[i] * p.in_w + x0[j]] + wx * pl[y1[i] * p.in_w + x1[j]]);
+          v = floor(v + 0.5); /* exact: v is a multiple of 2^-22 */
+        }
+        want[((size_t)c * p.out_h + i) * p.out_w + j] = (int8_t)v;
+      }
+  sc_resize_s8(&p, x, got);
+  fam_compare(f, got, want, (long)ny, "%s planes=%d %dx%d -> %dx%d", linear ? "bilinear" : "nearest", p.planes,
+              p.in_h, p.in_w, p.out_h, p.out_w);
+  free(idx), free(w), free(x), free(want), free(got);
+}
+
+static void test_resize(void) {
+  Fam f;
+  fam_begin(&f, "sc_resize_s8 nearest (a gather of codes)");
+  for (int i = 0; i < 200; i++) resize_case(&f, 0);
+  fam_end(&f);
+  fam_begin(&f, "sc_resize_s8 bilinear (weights in 1/2^11, rounded half up)");
+  for (int i = 0; i < 400; i++) resize_case(&f, 1);
+  fam_end(&f);
+}
+
 /* ------------------------------------------------------------ fixed cases */
 
 /* A few hand-computed values, so the references above are themselves anchored. */
@@ -1008,5 +1142,7 @@ int main(void) {
   test_concat();
   test_slice();
   test_reducemean();
+  test_conv_transpose(); /* last: the families above keep the random cases they always had */
+  test_resize();
   return t_exit_status();
 }
