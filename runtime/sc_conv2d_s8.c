@@ -19,12 +19,29 @@
  * which the compiler's legalization keeps inside int32), and the inner loop is a plain
  * strided multiply-add a compiler vectorizes: several times fewer instructions than one
  * output at a time through sc_kacc. */
+enum { KW_CACHED = 16 }; /* kernel columns whose column range is worked out once per row */
+
+/* The output columns [lo, hi) within [c0, c1) whose tap at offset off (iw = ow * sw + off)
+ * falls inside [0, in_w). No division for stride 1. */
+static void col_range(int32_t off, int32_t sw, int32_t in_w, int32_t c0, int32_t c1, int32_t *lo, int32_t *hi) {
+  int32_t a, b;
+  if (sw == 1) {
+    a = off >= 0 ? 0 : -off;
+    b = in_w - off;
+  } else {
+    a = off >= 0 ? 0 : (-off + sw - 1) / sw;
+    b = in_w - off <= 0 ? 0 : (in_w - off + sw - 1) / sw;
+  }
+  *lo = a < c0 ? c0 : a;
+  *hi = b > c1 ? c1 : b;
+}
+
 static void conv_rows(const sc_conv2d_params *p, const int8_t *x, int8_t *y) {
   const int32_t icg = p->in_c / p->groups, ocg = p->out_c / p->groups;
   const int32_t in_h = p->in_h, in_w = p->in_w, out_h = p->out_h, out_w = p->out_w;
   const int32_t k_h = p->k_h, k_w = p->k_w, sw = p->stride_w;
   const ptrdiff_t in_plane = (ptrdiff_t)in_h * in_w, out_plane = (ptrdiff_t)out_h * out_w;
-  int32_t acc[ROW_CHUNK];
+  int32_t acc[ROW_CHUNK], lo_kw[KW_CACHED], hi_kw[KW_CACHED];
   for (int32_t b = 0; b < p->n; b++)
     for (int32_t oc = 0; oc < p->out_c; oc++) {
       const int8_t *xg = x + ((ptrdiff_t)b * p->in_c + (ptrdiff_t)(oc / ocg) * icg) * in_plane;
@@ -38,16 +55,17 @@ static void conv_rows(const sc_conv2d_params *p, const int8_t *x, int8_t *y) {
         for (int32_t c0 = 0; c0 < out_w; c0 += ROW_CHUNK) {
           const int32_t c1 = out_w - c0 < ROW_CHUNK ? out_w : c0 + ROW_CHUNK;
           for (int32_t ow = c0; ow < c1; ow++) acc[ow - c0] = bias;
+          for (int32_t kw = 0; kw < k_w && kw < KW_CACHED; kw++)
+            col_range(kw * p->dil_w - p->pad_l, sw, in_w, c0, c1, &lo_kw[kw], &hi_kw[kw]);
           for (int32_t ic = 0; ic < icg; ic++)
             for (int32_t kh = kh_lo; kh < kh_hi; kh++) {
               const int8_t *row = xg + ic * in_plane + (ptrdiff_t)(ih0 + kh * p->dil_h) * in_w;
               const int8_t *wr = wo + ((ptrdiff_t)ic * k_h + kh) * k_w;
               for (int32_t kw = 0; kw < k_w; kw++) {
                 const int32_t w = wr[kw], off = kw * p->dil_w - p->pad_l; /* iw = ow * sw + off */
-                int32_t lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
-                int32_t hi = in_w - off <= 0 ? 0 : (in_w - off + sw - 1) / sw;
-                lo = lo < c0 ? c0 : lo;
-                hi = hi > c1 ? c1 : hi;
+                int32_t lo, hi;
+                if (kw < KW_CACHED) lo = lo_kw[kw], hi = hi_kw[kw];
+                else col_range(off, sw, in_w, c0, c1, &lo, &hi);
                 if (w == 0 || lo >= hi) continue;
                 int32_t *a = acc + (lo - c0);
                 const int8_t *src = row + (ptrdiff_t)lo * sw + off; /* inside the row: lo's tap */
