@@ -74,6 +74,16 @@ bool packed_packs_weights(const LayerCtx *c) {
   return k <= SC_GEMM_K_MAX && n > 1;
 }
 
+/* A depthwise conv2d (one input channel per output channel) the avx2 family runs directly
+ * (runtime/avx2/sc_dwconv_s8_avx2.c): reduction not split, one int8 code per weight. */
+static bool simd_dwconv(const LayerCtx *c) {
+  const ILayer *l = c->l;
+  if (l->kind != IL_CONV2D || strcmp(c->target->family, "avx2") != 0) return false;
+  const sc_conv2d_params *q = &l->p.conv;
+  return q->groups == q->in_c && q->out_c == q->in_c && q->rq.k_chunk == 0 && l->weight == q->weight &&
+         (l->weight_bits == 0 || l->weight_bits == 8);
+}
+
 static bool simd_matmul(const LayerCtx *c) { return c->l->kind == IL_MATMUL && c->l->p.mm.rq.k_chunk == 0; }
 
 /* A matmul the packed GEMM takes (b packed at run time on the stack): the avx2 family,
@@ -209,6 +219,8 @@ void packed_emit_layer(StrBuf *out, const LayerCtx *c) {
   if (packed_packs_weights(c)) {
     sb_printf(out, "  %s(&%s_params, %s, %s);\n", l->kind == IL_CONV2D ? "sc_conv2d_s8_packed" : "sc_linear_s8_packed",
               c->fn, c->in[0], c->out);
+  } else if (simd_dwconv(c)) {
+    sb_printf(out, "  sc_dwconv_s8_simd(&%s_params, %s, %s);\n", c->fn, c->in[0], c->out);
   } else if (packed_matmul(c)) {
     sb_printf(out, "  sc_matmul_s8_packed(&%s_params, %s, %s, %s);\n", c->fn, c->in[0], c->in[1], c->out);
   } else if (simd_matmul(c)) {

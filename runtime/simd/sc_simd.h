@@ -94,6 +94,9 @@ void sc_packed_gemm(const sc_packed_weights *pw, const int8_t *w, int32_t c0, in
  * of rows, which they do anyway; the NEON GEMMs read rows in place and take row-major
  * patches. */
 #define SC_GEMM_KMAJOR 1
+/* Depthwise conv2d (groups = in_c = out_c, k_chunk 0, int8 codes) as sc_conv2d_s8, with
+ * register blocks of output columns (runtime/avx2/sc_dwconv_s8_avx2.c). */
+void sc_dwconv_s8_simd(const sc_conv2d_params *p, const int8_t *x, int8_t *y);
 void sc_packed_gemm_kmajor(const sc_packed_weights *pw, const int8_t *w, int32_t c0, int32_t n, const int8_t *at,
                            ptrdiff_t at_stride, int32_t m, int8_t *y, ptrdiff_t y_row_stride, ptrdiff_t y_col_stride);
 #endif

@@ -270,7 +270,8 @@ static void check_isa(const char *tmp, const char *name, const char *kernel, con
     char *out = t_fmt("%s/%s_%zu", tmp, name, i);
     /* the GEMM check also runs sc_matmul_s8_packed and sc_conv2d_s8_packed (the drivers)
      * against sc_matmul_s8 and sc_conv2d_s8 */
-    char *extra = kernel ? t_fmt("runtime/%s/%s_*.c runtime/simd/sc_packed_s8.c runtime/sc_matmul_s8.c runtime/sc_conv2d_s8.c", v[i].isa, kernel)
+    char *extra = kernel ? t_fmt("runtime/%s/%s_*.c runtime/simd/sc_packed_s8.c runtime/sc_matmul_s8.c runtime/sc_conv2d_s8.c%s", v[i].isa, kernel,
+                             strcmp(v[i].isa, "avx2") == 0 ? " runtime/avx2/sc_dwconv_s8_avx2.c" : "")
                          : t_fmt("%s", "");
     char *cmd = t_fmt("%s %s %s -Iruntime -Iruntime/simd -Iruntime/%s -o %s %s %s", v[i].cc, STRICT, v[i].flags,
                       v[i].isa, out, src, extra);

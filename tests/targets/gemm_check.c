@@ -204,6 +204,55 @@ int main(void) {
     }
     free(x), free(w), free(y), free(want), free(packed), free(bias), free(wsum128);
   }
+#ifdef SC_GEMM_KMAJOR
+  /* sc_dwconv_s8_simd (x86) against sc_conv2d_s8 on depthwise layers: kernels 1 to 5,
+   * strides 1 to 3 (3: the scalar columns), dilations, pads, planes narrow and wide,
+   * shift and dyadic, per-channel and per-tensor, output-domain addends now and then. */
+  for (int it = 0; it < 120; it++) {
+    sc_conv2d_params c = {0};
+    int8_t shift[24];
+    int32_t mult[24], out_add[24];
+    c.n = 1 + (int)(next() % 2), c.in_c = c.out_c = c.groups = 1 + (int)(next() % 24);
+    c.k_h = 1 + (int)(next() % 5), c.k_w = 1 + (int)(next() % 5);
+    c.stride_h = 1 + (int)(next() % 3), c.stride_w = 1 + (int)(next() % 3);
+    c.dil_h = 1 + (int)(next() % 2), c.dil_w = 1 + (int)(next() % 2);
+    const int pad_b = (int)(next() % 3), pad_r = (int)(next() % 3);
+    c.pad_t = (int)(next() % 3), c.pad_l = (int)(next() % 3);
+    c.in_h = 1 + (int)(next() % 20), c.in_w = 1 + (int)(next() % (it % 3 ? 70 : 12));
+    const int eh = (c.k_h - 1) * c.dil_h + 1, ew = (c.k_w - 1) * c.dil_w + 1;
+    if (c.in_h + c.pad_t + pad_b < eh || c.in_w + c.pad_l + pad_r < ew) continue;
+    c.out_h = (c.in_h + c.pad_t + pad_b - eh) / c.stride_h + 1;
+    c.out_w = (c.in_w + c.pad_l + pad_r - ew) / c.stride_w + 1;
+    const size_t xn = (size_t)c.n * c.in_c * c.in_h * c.in_w, yn = (size_t)c.n * c.out_c * c.out_h * c.out_w;
+    int8_t *x = malloc(xn), *w = malloc((size_t)c.out_c * c.k_h * c.k_w), *y = malloc(yn), *want = malloc(yn);
+    int32_t *bias = malloc(sizeof(int32_t) * (size_t)c.out_c);
+    for (size_t i = 0; i < xn; i++) x[i] = (int8_t)(next() % 256 - 128);
+    for (int32_t i = 0; i < c.out_c * c.k_h * c.k_w; i++) w[i] = (int8_t)(next() % 255 - 127);
+    for (int32_t o = 0; o < c.out_c; o++) {
+      bias[o] = (int32_t)(next() % 20001) - 10000;
+      mult[o] = (int32_t)(0x40000000u + next() % 0x40000000u);
+      shift[o] = (int8_t)((it & 1) ? 10 + next() % 6 : 4 + next() % 6);
+      out_add[o] = (int32_t)(next() % 41) - 20;
+    }
+    c.weight = w, c.bias = bias;
+    c.rq = (sc_requant){.mult = it & 1 ? mult : NULL, .shift = shift, .per_channel = (it >> 1) & 1,
+                        .lo = it % 5 == 0 ? 0 : -128, .hi = 127, .out_add = it % 7 == 3 ? out_add : NULL};
+    sc_conv2d_s8(&c, x, want);
+    memset(y, 0x55, yn);
+    sc_dwconv_s8_simd(&c, x, y);
+    for (size_t i = 0; i < yn; i++) {
+      codes++;
+      if (y[i] != want[i]) {
+        if (bad < 5)
+          printf("dwconv mismatch: c %d in %dx%d k %dx%d stride %d,%d dil %d,%d pad %d,%d at %zu: got %d, want %d\n",
+                 c.in_c, c.in_h, c.in_w, c.k_h, c.k_w, c.stride_h, c.stride_w, c.dil_h, c.dil_w, c.pad_t, c.pad_l, i,
+                 y[i], want[i]);
+        bad++;
+      }
+    }
+    free(x), free(w), free(y), free(want), free(bias);
+  }
+#endif
   printf("gemm: %ld codes, %ld mismatches\n", codes, bad);
   return bad == 0 ? 0 : 1;
 }
