@@ -2,14 +2,9 @@
 #include "sc_internal.h"
 #include "shiftc_rt.h"
 
-/* y[b][oc][oh][ow] = requant_oc(bias[oc] * 2^bias_lshift[oc] + sum over (ic, kh, kw) of
- *   x[b][g*icg + ic][oh*stride_h - pad_t + kh*dil_h][ow*stride_w - pad_l + kw*dil_w]
- *   * weight[oc][ic][kh][kw]),  g = oc / ocg,
- * positions outside the input contributing 0 (this implies the bottom/right padding).
- * The reduction runs in the order ic, kh, kw, through sc_kacc (k-split). Weights are
- * int8 codes, or packed when weight_bits is 2..7 (shiftc_rt.h). */
 /* Output columns per pass of conv_rows: its int32 row of sums lives on the stack. */
 #define ROW_CHUNK 256
+enum { KW_CACHED = 16 }; /* kernel columns whose output-column range is worked out once per row */
 
 /* The same sums, when nothing splits them (k_chunk == 0) and the weights are int8 codes:
  * for one output channel and a run of up to ROW_CHUNK columns of one output row, each tap
@@ -19,29 +14,14 @@
  * which the compiler's legalization keeps inside int32), and the inner loop is a plain
  * strided multiply-add a compiler vectorizes: several times fewer instructions than one
  * output at a time through sc_kacc. */
-enum { KW_CACHED = 16 }; /* kernel columns whose column range is worked out once per row */
-
-/* The output columns [lo, hi) within [c0, c1) whose tap at offset off (iw = ow * sw + off)
- * falls inside [0, in_w). No division for stride 1. */
-static void col_range(int32_t off, int32_t sw, int32_t in_w, int32_t c0, int32_t c1, int32_t *lo, int32_t *hi) {
-  int32_t a, b;
-  if (sw == 1) {
-    a = off >= 0 ? 0 : -off;
-    b = in_w - off;
-  } else {
-    a = off >= 0 ? 0 : (-off + sw - 1) / sw;
-    b = in_w - off <= 0 ? 0 : (in_w - off + sw - 1) / sw;
-  }
-  *lo = a < c0 ? c0 : a;
-  *hi = b > c1 ? c1 : b;
-}
-
 static void conv_rows(const sc_conv2d_params *p, const int8_t *x, int8_t *y) {
   const int32_t icg = p->in_c / p->groups, ocg = p->out_c / p->groups;
   const int32_t in_h = p->in_h, in_w = p->in_w, out_h = p->out_h, out_w = p->out_w;
   const int32_t k_h = p->k_h, k_w = p->k_w, sw = p->stride_w;
   const ptrdiff_t in_plane = (ptrdiff_t)in_h * in_w, out_plane = (ptrdiff_t)out_h * out_w;
   int32_t acc[ROW_CHUNK], lo_kw[KW_CACHED], hi_kw[KW_CACHED];
+  for (int32_t kw = 0; kw < k_w && kw < KW_CACHED; kw++) /* the same for every row; clipped to each run */
+    sc_out_range(kw * p->dil_w - p->pad_l, sw, in_w, out_w, &lo_kw[kw], &hi_kw[kw]);
   for (int32_t b = 0; b < p->n; b++)
     for (int32_t oc = 0; oc < p->out_c; oc++) {
       const int8_t *xg = x + ((ptrdiff_t)b * p->in_c + (ptrdiff_t)(oc / ocg) * icg) * in_plane;
@@ -55,8 +35,6 @@ static void conv_rows(const sc_conv2d_params *p, const int8_t *x, int8_t *y) {
         for (int32_t c0 = 0; c0 < out_w; c0 += ROW_CHUNK) {
           const int32_t c1 = out_w - c0 < ROW_CHUNK ? out_w : c0 + ROW_CHUNK;
           for (int32_t ow = c0; ow < c1; ow++) acc[ow - c0] = bias;
-          for (int32_t kw = 0; kw < k_w && kw < KW_CACHED; kw++)
-            col_range(kw * p->dil_w - p->pad_l, sw, in_w, c0, c1, &lo_kw[kw], &hi_kw[kw]);
           for (int32_t ic = 0; ic < icg; ic++)
             for (int32_t kh = kh_lo; kh < kh_hi; kh++) {
               const int8_t *row = xg + ic * in_plane + (ptrdiff_t)(ih0 + kh * p->dil_h) * in_w;
@@ -65,7 +43,9 @@ static void conv_rows(const sc_conv2d_params *p, const int8_t *x, int8_t *y) {
                 const int32_t w = wr[kw], off = kw * p->dil_w - p->pad_l; /* iw = ow * sw + off */
                 int32_t lo, hi;
                 if (kw < KW_CACHED) lo = lo_kw[kw], hi = hi_kw[kw];
-                else col_range(off, sw, in_w, c0, c1, &lo, &hi);
+                else sc_out_range(off, sw, in_w, out_w, &lo, &hi);
+                lo = lo < c0 ? c0 : lo;
+                hi = hi > c1 ? c1 : hi;
                 if (w == 0 || lo >= hi) continue;
                 int32_t *a = acc + (lo - c0);
                 const int8_t *src = row + (ptrdiff_t)lo * sw + off; /* inside the row: lo's tap */
@@ -82,6 +62,12 @@ static void conv_rows(const sc_conv2d_params *p, const int8_t *x, int8_t *y) {
     }
 }
 
+/* y[b][oc][oh][ow] = requant_oc(bias[oc] * 2^bias_lshift[oc] + sum over (ic, kh, kw) of
+ *   x[b][g*icg + ic][oh*stride_h - pad_t + kh*dil_h][ow*stride_w - pad_l + kw*dil_w]
+ *   * weight[oc][ic][kh][kw]),  g = oc / ocg,
+ * positions outside the input contributing 0 (this implies the bottom/right padding).
+ * The reduction runs in the order ic, kh, kw, through sc_kacc (k-split). Weights are
+ * int8 codes, or packed when weight_bits is 2..7 (shiftc_rt.h). */
 void sc_conv2d_s8(const sc_conv2d_params *p, const int8_t *x, int8_t *y) {
   if (p->rq.k_chunk == 0 && (p->weight_bits == 0 || p->weight_bits == 8)) {
     conv_rows(p, x, y);

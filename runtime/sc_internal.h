@@ -158,6 +158,26 @@ static inline void sc_tap_range(int32_t base, int32_t dil, int32_t k, int32_t si
   *hi = b;
 }
 
+/* The other way round: output columns ow in [0, out) whose tap at offset off (input
+ * column ow*stride + off, stride >= 1) lies in [0, size): the range [*lo, *hi) within
+ * [0, out), empty when *lo == *hi. No division for stride 1 (the common case, and these
+ * run once per tap and output row). */
+static inline void sc_out_range(int32_t off, int32_t stride, int32_t size, int32_t out, int32_t *lo, int32_t *hi) {
+  int32_t a, b;
+  if (stride == 1) {
+    a = off >= 0 ? 0 : -off;
+    b = size - off;
+  } else {
+    a = off >= 0 ? 0 : (-off + stride - 1) / stride;
+    b = size - off <= 0 ? 0 : (size - off + stride - 1) / stride;
+  }
+  if (b > out) b = out;
+  if (b < 0) b = 0;
+  if (a > b) a = b;
+  *lo = a;
+  *hi = b;
+}
+
 /* The softmax of one row (sc_softmax_s8.c, sc_matmul_softmax_s8.c): n >= 1 int32
  * scores x that are at the constants' scale after << lshift. Writes e into scratch
  * (which may alias x: x[j] is read before scratch[j] is written), then the

@@ -19,14 +19,12 @@
 /* One output column the scalar way: the taps inside the input, then sc_requant_apply. */
 static int8_t column(const sc_conv2d_params *p, const int8_t *xc, const int8_t *wc, int32_t bias, int c, int32_t ih0,
                      int32_t kh_lo, int32_t kh_hi, int32_t ow) {
-  int32_t acc = bias;
+  int32_t acc = bias, kw_lo, kw_hi;
   const int32_t iw0 = ow * p->stride_w - p->pad_l;
+  sc_tap_range(iw0, p->dil_w, p->k_w, p->in_w, &kw_lo, &kw_hi);
   for (int32_t kh = kh_lo; kh < kh_hi; kh++) {
-    const int8_t *row = xc + (ptrdiff_t)(ih0 + kh * p->dil_h) * p->in_w;
-    for (int32_t kw = 0; kw < p->k_w; kw++) {
-      const int32_t iw = iw0 + kw * p->dil_w;
-      if (iw >= 0 && iw < p->in_w) acc += (int32_t)row[iw] * wc[kh * p->k_w + kw];
-    }
+    const int8_t *row = xc + (ptrdiff_t)(ih0 + kh * p->dil_h) * p->in_w + iw0;
+    for (int32_t kw = kw_lo; kw < kw_hi; kw++) acc += (int32_t)row[kw * p->dil_w] * wc[kh * p->k_w + kw];
   }
   return (int8_t)sc_requant_apply(&p->rq, c, acc);
 }
@@ -61,7 +59,8 @@ void sc_dwconv_s8_simd(const sc_conv2d_params *p, const int8_t *x, int8_t *y) {
   const int vector = (sw == 1 || sw == 2) && !p->rq.out_add;
   /* from column c_lo on, the window's first tap is inside the row (its last one is checked
    * per block, with the bytes the block reads) */
-  const int32_t c_lo = p->pad_l <= 0 ? 0 : (p->pad_l + sw - 1) / sw;
+  int32_t c_lo, c_unused;
+  sc_out_range(-p->pad_l, sw, in_w, out_w, &c_lo, &c_unused);
   for (int32_t b = 0; b < p->n; b++)
     for (int32_t c = 0; c < p->out_c; c++) {
       const int8_t *xc = x + ((ptrdiff_t)b * p->in_c + c) * in_plane;

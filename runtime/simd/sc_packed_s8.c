@@ -29,9 +29,8 @@ static void gather_row(const sc_conv2d_packed *p, const int8_t *xg, const int8_t
   const int32_t k_h = p->k_h, k_w = p->k_w, dil_h = p->dil_h, dil_w = p->dil_w;
   const ptrdiff_t in_plane = (ptrdiff_t)in_h * in_w;
   const int32_t ih0 = oh * p->stride_h - p->pad_t;
-  int32_t kh_lo = 0, kh_hi = k_h;
-  while (kh_lo < k_h && ih0 + kh_lo * dil_h < 0) kh_lo++;
-  while (kh_hi > kh_lo && ih0 + (kh_hi - 1) * dil_h >= in_h) kh_hi--;
+  int32_t kh_lo, kh_hi;
+  sc_tap_range(ih0, dil_h, k_h, in_h, &kh_lo, &kh_hi);
   for (int32_t ow = ow0; ow < ow1; ow++, q += k) {
     const int32_t iw0 = ow * p->stride_w - p->pad_l;
     const int inside_w = iw0 >= 0 && iw0 + (k_w - 1) * dil_w < in_w; /* every column of the window */
@@ -47,10 +46,8 @@ static void gather_row(const sc_conv2d_packed *p, const int8_t *xg, const int8_t
       }
       continue;
     }
-    /* the taps kw in [kw_lo, kw_hi) fall inside the row; the others are padding */
-    const int32_t kw_lo = iw0 >= 0 ? 0 : (-iw0 + dil_w - 1) / dil_w;
-    int32_t kw_hi = in_w - iw0 <= 0 ? 0 : (in_w - iw0 - 1) / dil_w + 1;
-    kw_hi = kw_hi > k_w ? k_w : kw_hi < kw_lo ? kw_lo : kw_hi;
+    int32_t kw_lo, kw_hi; /* the taps inside the row; the others are padding */
+    sc_tap_range(iw0, dil_w, k_w, in_w, &kw_lo, &kw_hi);
     for (int32_t ic = 0; ic < icg; ic++) {
       const int8_t *xc = xg + ic * in_plane;
       for (int32_t kh = 0; kh < k_h; kh++, d += k_w) {
@@ -89,24 +86,18 @@ static void copy_stride2(int8_t *dst, const int8_t *src, int32_t n) {
   }
 }
 
+enum { KW_CACHED = 16 }; /* kernel columns whose output-column range is worked out once per tile */
+
 /* The patches of the tile's count pixels from pixel p0, K-major: tap kk = (ic, kh, kw) of
  * pixel i at q[kk * count + i]. Output row by output row: for one tap, the row's pixels
  * read one input row at a fixed stride (consecutive bytes for stride 1), a copy between
  * zero runs where the tap falls into the padding. */
-/* The output columns [lo, hi) whose tap at offset off (iw = ow * sw + off) lies in [0, in_w). */
-static void tap_range(int32_t off, int32_t sw, int32_t in_w, int32_t *lo, int32_t *hi) {
-  *lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
-  *hi = in_w - off <= 0 ? 0 : (in_w - off + sw - 1) / sw;
-}
-
-enum { KW_CACHED = 16 }; /* kernel columns whose tap_range is worked out once per tile */
-
 static void gather_kmajor(const sc_conv2d_packed *p, const int8_t *xg, int32_t p0, int32_t count, int8_t *q) {
   const int32_t icg = p->in_c / p->groups, in_h = p->in_h, in_w = p->in_w, out_w = p->out_w, sw = p->stride_w;
   const ptrdiff_t in_plane = (ptrdiff_t)in_h * in_w;
   int32_t lo_kw[KW_CACHED], hi_kw[KW_CACHED];
   for (int32_t kw = 0; kw < p->k_w && kw < KW_CACHED; kw++)
-    tap_range(kw * p->dil_w - p->pad_l, sw, in_w, &lo_kw[kw], &hi_kw[kw]);
+    sc_out_range(kw * p->dil_w - p->pad_l, sw, in_w, out_w, &lo_kw[kw], &hi_kw[kw]);
   for (int32_t i = 0; i < count;) {
     const int32_t oh = (p0 + i) / out_w, ow0 = (p0 + i) % out_w;
     const int32_t ow1 = ow0 + (count - i) < out_w ? ow0 + (count - i) : out_w, n = ow1 - ow0;
@@ -125,7 +116,7 @@ static void gather_kmajor(const sc_conv2d_packed *p, const int8_t *xg, int32_t p
           const int32_t off = kw * p->dil_w - p->pad_l;
           int32_t lo, hi;
           if (kw < KW_CACHED) lo = lo_kw[kw], hi = hi_kw[kw];
-          else tap_range(off, sw, in_w, &lo, &hi);
+          else sc_out_range(off, sw, in_w, out_w, &lo, &hi);
           lo = lo < ow0 ? ow0 : lo > ow1 ? ow1 : lo;
           hi = hi > ow1 ? ow1 : hi < lo ? lo : hi;
           if (lo > ow0) memset(d + ow0, 0, (size_t)(lo - ow0));
@@ -144,7 +135,9 @@ static void gather_kmajor(const sc_conv2d_packed *p, const int8_t *xg, int32_t p
 
 void sc_conv2d_s8_packed(const sc_conv2d_packed *p, const int8_t *x, int8_t *y) {
   int8_t tile[SC_CONV_TILE_BYTES + GATHER_SLACK];
-  const int8_t *x_end = x + (ptrdiff_t)p->n * p->in_c * p->in_h * p->in_w;
+#ifndef SC_GEMM_KMAJOR
+  const int8_t *x_end = x + (ptrdiff_t)p->n * p->in_c * p->in_h * p->in_w; /* gather_row's 8-byte moves */
+#endif
   const int32_t icg = p->in_c / p->groups, ocg = p->out_c / p->groups, k = p->w.k;
   const int32_t pixels = p->out_h * p->out_w;
   int32_t per_tile = SC_CONV_TILE_BYTES / k; /* >= 1: k <= SC_GEMM_K_MAX */
@@ -160,7 +153,6 @@ void sc_conv2d_s8_packed(const sc_conv2d_packed *p, const int8_t *x, int8_t *y) 
       for (int32_t p0 = 0; p0 < pixels; p0 += per_tile) {
         const int32_t count = pixels - p0 < per_tile ? pixels - p0 : per_tile;
 #ifdef SC_GEMM_KMAJOR
-        (void)x_end;
         gather_kmajor(p, xg, p0, count, tile);
         sc_packed_gemm_kmajor(&p->w, p->w.w + g * w_group, g * ocg, ocg, tile, count, count, yg + p0, 1, out_plane);
 #else
