@@ -92,12 +92,14 @@ $(B)/san/tests/testlib.o: tests/testlib.c tests/testlib.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(SAN) -Itests -c -o $@ $<
 
+# $< and the objects only: the tests' .d files add headers (and test_targets_arm its
+# #included test_targets.c) to the prerequisites, which are not sources of the link.
 $(B)/san/tests/%: tests/unit/%.c $(SAN_OBJS) $(B)/san/tests/testlib.o
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) $(SAN) -Itests -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS_ALL) $(SAN) -Itests -o $@ $< $(filter %.o,$^) $(LIBS)
 $(B)/san/tests/%: tests/cli/%.c $(B)/san/tests/testlib.o
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) $(SAN) -Itests -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS_ALL) $(SAN) -Itests -o $@ $< $(filter %.o,$^) $(LIBS)
 # The ONNX reader's libFuzzer target (run for 20 s by tests/cli/test_fuzz_onnx.c).
 FUZZ_ONNX_SRCS = tests/fuzz/fuzz_onnx.c compiler/onnx_read.c compiler/util.c compiler/diag.c compiler/tensor.c \
                  $(GEN)/onnx.pb-c.c
@@ -173,4 +175,4 @@ bench-peers: shiftc $(B)/bert/bert_layer.safetensors
 clean:
 	rm -rf $(B) shiftc
 
--include $(wildcard $(B)/*/*.d $(B)/*/rt/*.d $(B)/*/targets/*.d $(B)/*/targets/*/*.d)
+-include $(wildcard $(B)/*/*.d $(B)/*/rt/*.d $(B)/*/targets/*.d $(B)/*/targets/*/*.d $(B)/*/tests/*.d)
