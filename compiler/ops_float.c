@@ -434,14 +434,12 @@ static void conv_geometry(const Graph *g, const Node *n, Window2d *w, int64_t *g
   window_size(n, true, x, w);
 }
 
-void shape_conv2d(Graph *g, Node *n) {
-  const Value *x = in_f32(g, n, 0), *wt = in_f32(g, n, 1), *b = opt_f32(g, n, 2);
-  expect_rank(n, 0, x, 4, 4, "4 (NCHW)");
-  Window2d w;
-  window_attrs(n, true, &w);
+/* The groups attribute and the weight [O, C/groups, kh, kw] and bias [O] of a conv2d or
+ * conv_transpose2d over x [N, C, H, W]: both ops check them alike. Returns O. */
+static int64_t conv_weight_checks(const Node *n, const Value *x, const Value *wt, const Value *b) {
   int64_t groups = attr_int_min(n, "groups", 1), C = x->shape.d[1];
   if (C % groups)
-    error_at(node_attr(n, "groups")->loc, "conv2d: groups %lld does not divide input channels %lld",
+    error_at(node_attr(n, "groups")->loc, "%s: groups %lld does not divide input channels %lld", op_name(n),
              (long long)groups, (long long)C);
   if (wt->shape.rank != 4) {
     char e[64];
@@ -453,9 +451,18 @@ void shape_conv2d(Graph *g, Node *n) {
   expect_shape(n, 1, wt, &ws);
   int64_t O = wt->shape.d[0];
   if (O % groups)
-    error_at(node_attr(n, "groups")->loc, "conv2d: groups %lld does not divide output channels %lld",
+    error_at(node_attr(n, "groups")->loc, "%s: groups %lld does not divide output channels %lld", op_name(n),
              (long long)groups, (long long)O);
   expect_vec(n, 2, b, O);
+  return O;
+}
+
+void shape_conv2d(Graph *g, Node *n) {
+  const Value *x = in_f32(g, n, 0), *wt = in_f32(g, n, 1), *b = opt_f32(g, n, 2);
+  expect_rank(n, 0, x, 4, 4, "4 (NCHW)");
+  Window2d w;
+  window_attrs(n, true, &w);
+  const int64_t O = conv_weight_checks(n, x, wt, b);
   w.k[0] = wt->shape.d[2], w.k[1] = wt->shape.d[3];
   window_size(n, true, &x->shape, &w);
   int64_t od[4] = {x->shape.d[0], O, w.out[0], w.out[1]};
@@ -1237,23 +1244,7 @@ static void conv_transpose_window(const Graph *g, const Node *n, Window2d *w, in
 void shape_conv_transpose2d(Graph *g, Node *n) {
   const Value *x = in_f32(g, n, 0), *wt = in_f32(g, n, 1), *b = opt_f32(g, n, 2);
   expect_rank(n, 0, x, 4, 4, "4 (NCHW)");
-  int64_t groups = attr_int_min(n, "groups", 1), C = x->shape.d[1];
-  if (C % groups)
-    error_at(node_attr(n, "groups")->loc, "conv_transpose2d: groups %lld does not divide input channels %lld",
-             (long long)groups, (long long)C);
-  if (wt->shape.rank != 4) {
-    char e[64];
-    snprintf(e, sizeof e, "[O,%lld,kh,kw]", (long long)(C / groups));
-    shape_mismatch(n, 1, wt, e);
-  }
-  int64_t want[4] = {wt->shape.d[0], C / groups, wt->shape.d[2], wt->shape.d[3]};
-  Shape ws = shape_make(4, want);
-  expect_shape(n, 1, wt, &ws);
-  int64_t O = wt->shape.d[0];
-  if (O % groups)
-    error_at(node_attr(n, "groups")->loc, "conv_transpose2d: groups %lld does not divide output channels %lld",
-             (long long)groups, (long long)O);
-  expect_vec(n, 2, b, O);
+  const int64_t O = conv_weight_checks(n, x, wt, b);
   Window2d w;
   int64_t op[2];
   conv_transpose_window(g, n, &w, op);
